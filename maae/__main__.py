@@ -1,0 +1,5 @@
+"""``python -m maae``: see maae.cli."""
+
+from maae.cli import main
+
+raise SystemExit(main())

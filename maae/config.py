@@ -1,0 +1,316 @@
+"""Run configuration: data set, model and training, validated before anything runs.
+
+Every place where the paper and the authors' TensorFlow script disagree is an option here.
+Defaults follow the authors' script (the code that produced the paper's numbers); where that
+script has no counterpart (synthetic data, CIFAR-10 and CelebA networks) they follow the paper.
+Each option's docstring names both sides (see also ``docs`` in the README).
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import json
+import math
+import types
+import typing
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, Literal, Union, get_args, get_origin
+
+import yaml
+
+DATASETS = ("synthetic", "mnist", "fashion_mnist", "cifar10", "celeba")
+IMAGE_DATASETS = DATASETS[1:]
+
+
+class ConfigError(ValueError):
+    """A bad configuration value; the message names the key."""
+
+
+@dataclass(frozen=True)
+class DataConfig:
+    """Which data set, where it lives, and (synthetic) how it is generated (paper §5.1, supp. §10.1)."""
+
+    name: Literal["synthetic", "mnist", "fashion_mnist", "cifar10", "celeba"] = "synthetic"
+    root: str = "data"  # image data sets and the synthetic cache live below this folder
+    n: int = 8  # synthetic: true latent size
+    d: int = 128  # synthetic: data size
+    hidden: int = 128  # synthetic: width of f's hidden layers
+    layers: int = 2  # synthetic: weight layers of f, each followed by a leaky ReLU
+    negative_slope: float = 0.2  # synthetic: leaky ReLU slope of f
+    generator_seed: int = 0  # synthetic: seed of f and of its samples, independent of training
+    n_train: int = 60_000
+    n_val: int = 10_000
+    n_test: int = 10_000
+
+
+@dataclass(frozen=True)
+class ModelConfig:
+    """Networks, the mask and the loss terms (supp. §9.1, Eqs. 15-18)."""
+
+    m: int = 16  # latent size (model capacity)
+    mask: bool = True  # False gives the WAE baseline: mu = 1, no theta, no mask loss
+    arch: str = "auto"  # see maae.nets.ARCHITECTURES; auto picks per data set
+    # paper: mu = max(0, 1 - exp(-theta)), theta free (a masked dimension gets no gradient);
+    # authors: theta projected to >= 0 after each step, mu = 1 - exp(-theta).
+    mask_param: Literal["authors", "paper"] = "authors"
+    theta_init_max: float = 5.0  # a in theta ~ U[0, a] (authors: 5)
+    active_threshold: float = 0.1  # mu_j >= this counts as active (authors: 0.1)
+    # recon: bce (authors, images), l2 = per-sample Euclidean norm (paper), mse; auto: bce for
+    # images, l2 for synthetic data (the authors' script has no synthetic setting).
+    recon: Literal["auto", "bce", "l2", "mse"] = "auto"
+    alpha1: float = 1.0  # weight of the reconstruction term in L_ae
+    alpha2: float = 100.0  # weight of the variance penalty in L_ae
+    gamma: float = 10.0
+    # authors: alpha2 * mean over batch and dims of (z - mean z)^2 * exp(-gamma mu^2);
+    # paper: alpha2 * sum_j exp(-gamma mu_j) Var_j (delta^T diag(A)).
+    var_penalty: Literal["authors", "paper"] = "authors"
+    gp_weight: float = 10.0  # beta_2, as in Gulrajani et al.
+    # masked (authors): gradient penalty at an interpolate of mu*z and mu*z_hat;
+    # unmasked (paper Eq. 17): gradient with respect to the unmasked interpolate z_avg.
+    gp_point: Literal["masked", "unmasked"] = "masked"
+    lambda1: float = 1000.0
+    lambda2: float = 1.0
+    lambda3: float | None = None  # initial weight of the binarising term; None: 2/m
+    lambda3_cap: float | None = 2048.0  # authors cap the doubling; None: no cap (paper)
+    width: int | None = None  # override the hidden width of MLP architectures
+
+
+@dataclass(frozen=True)
+class TrainConfig:
+    """Algorithm 2 of the supplement, with the authors' schedules and optimiser settings."""
+
+    steps: int = 500_000
+    batch_size: int = 64
+    critic_steps: int = 5  # disc_training_ratio
+    lr_ae: float = 5e-4
+    lr_critic: float = 1e-4
+    lr_gen: float = 1e-4
+    lr_mask: float = 5e-4
+    rmsprop_alpha: float = 0.9  # TF's RMSProp decay
+    rmsprop_eps: float = 1e-10  # TF's default
+    # lambda3 doubles every lambda3_interval steps; None: the authors' 4R, with
+    # R = 75 if m <= 20 else min(10000, floor(112.5 m)).
+    lambda3_interval: int | None = None
+    # At lr_drop_step (None: the authors' 5R) the AE and mask updates shrink by lr_drop_factor.
+    # loss_scale (authors): the losses are multiplied by 1/factor (close to a no-op under RMSProp);
+    # lr: the learning rates are divided by it; none: no drop.
+    lr_drop: Literal["loss_scale", "lr", "none"] = "loss_scale"
+    lr_drop_step: int | None = None
+    lr_drop_factor: float = 5.0
+    # When set, lambda3_interval, lr_drop_step, checkpoint_every and log_every are multiplied by
+    # steps / schedule_reference_steps, so a short run follows the shape of a long one.
+    schedule_reference_steps: int | None = None
+    checkpoint_every: int = 5000
+    log_every: int = 500
+    seed: int = 0
+    device: Literal["auto", "cpu", "cuda"] = "auto"
+    threads: int | None = None  # torch CPU threads; None leaves torch's default
+    bf16: bool = False  # opt-in bfloat16 autocast for the network passes
+    progress: Literal["auto", "bar", "log", "none"] = "auto"
+
+
+@dataclass(frozen=True)
+class RunConfig:
+    """One training run: a data set, a model and a training schedule."""
+
+    data: DataConfig = field(default_factory=DataConfig)
+    model: ModelConfig = field(default_factory=ModelConfig)
+    train: TrainConfig = field(default_factory=TrainConfig)
+
+    def to_dict(self) -> dict[str, Any]:
+        return dataclasses.asdict(self)
+
+    def replace(self, **overrides: Any) -> RunConfig:
+        """A copy with dotted-key overrides, e.g. ``replace(**{"model.m": 8})``, validated."""
+        d = self.to_dict()
+        for key, value in overrides.items():
+            set_dotted(d, key, value)
+        return from_dict(d)
+
+
+_POSITIVE_INTS = {
+    "data.n",
+    "data.d",
+    "data.hidden",
+    "data.layers",
+    "data.n_train",
+    "data.n_test",
+    "model.m",
+    "model.width",
+    "train.batch_size",
+    "train.critic_steps",
+    "train.lambda3_interval",
+    "train.lr_drop_step",
+    "train.schedule_reference_steps",
+    "train.checkpoint_every",
+    "train.log_every",
+    "train.threads",
+}
+_NON_NEGATIVE = {
+    "data.n_val",
+    "data.generator_seed",
+    "train.steps",
+    "train.seed",
+    "model.alpha1",
+    "model.alpha2",
+    "model.gamma",
+    "model.gp_weight",
+    "model.lambda1",
+    "model.lambda2",
+    "model.lambda3",
+    "model.active_threshold",
+    "data.negative_slope",
+}
+_POSITIVE_FLOATS = {
+    "model.theta_init_max",
+    "model.lambda3_cap",
+    "train.lr_ae",
+    "train.lr_critic",
+    "train.lr_gen",
+    "train.lr_mask",
+    "train.rmsprop_eps",
+    "train.lr_drop_factor",
+}
+
+
+def _check_value(key: str, hint: Any, value: Any) -> Any:
+    """Coerce value to the field's type or raise ConfigError naming the key."""
+    origin = get_origin(hint)
+    if origin in (Union, types.UnionType):
+        args = get_args(hint)
+        if value is None and type(None) in args:
+            return None
+        (inner,) = [a for a in args if a is not type(None)]
+        return _check_value(key, inner, value)
+    if origin is Literal:
+        if value not in get_args(hint):
+            raise ConfigError(f"{key}: {value!r} is not one of {', '.join(map(str, get_args(hint)))}")
+        return value
+    if hint is bool:
+        if not isinstance(value, bool):
+            raise ConfigError(f"{key}: expected true or false, got {value!r}")
+        return value
+    if hint is int:
+        if isinstance(value, bool) or not isinstance(value, int):
+            if isinstance(value, float) and value.is_integer():
+                return int(value)
+            raise ConfigError(f"{key}: expected an integer, got {value!r}")
+        return value
+    if hint is float:
+        if isinstance(value, bool) or not isinstance(value, (int, float)):
+            raise ConfigError(f"{key}: expected a number, got {value!r}")
+        if not math.isfinite(value):
+            raise ConfigError(f"{key}: expected a finite number, got {value!r}")
+        return float(value)
+    if hint is str:
+        if not isinstance(value, str):
+            raise ConfigError(f"{key}: expected a string, got {value!r}")
+        return value
+    raise TypeError(f"unsupported config type for {key}: {hint}")
+
+
+def _build(cls: type, values: Any, prefix: str) -> Any:
+    if not isinstance(values, dict):
+        raise ConfigError(f"{prefix}: expected a mapping, got {values!r}")
+    hints = typing.get_type_hints(cls)
+    names = {f.name for f in dataclasses.fields(cls)}
+    unknown = sorted(set(values) - names)
+    if unknown:
+        raise ConfigError(f"{prefix}.{unknown[0]}: unknown option (known: {', '.join(sorted(names))})")
+    kwargs = {}
+    for name, value in values.items():
+        key = f"{prefix}.{name}"
+        if dataclasses.is_dataclass(hints[name]):
+            kwargs[name] = _build(hints[name], value, key)
+            continue
+        value = _check_value(key, hints[name], value)
+        if value is not None:
+            if key in _POSITIVE_INTS and value < 1:
+                raise ConfigError(f"{key}: must be at least 1, got {value}")
+            if key in _NON_NEGATIVE and value < 0:
+                raise ConfigError(f"{key}: must not be negative, got {value}")
+            if key in _POSITIVE_FLOATS and value <= 0:
+                raise ConfigError(f"{key}: must be positive, got {value}")
+        kwargs[name] = value
+    return cls(**kwargs)
+
+
+def from_dict(values: dict[str, Any]) -> RunConfig:
+    """Build and validate a RunConfig; missing keys take their defaults."""
+    hints = typing.get_type_hints(RunConfig)
+    if not isinstance(values, dict):
+        raise ConfigError(f"config: expected a mapping, got {values!r}")
+    unknown = sorted(set(values) - set(hints))
+    if unknown:
+        raise ConfigError(f"{unknown[0]}: unknown section (known: data, model, train)")
+    cfg = RunConfig(**{k: _build(hints[k], values.get(k, {}), k) for k in hints})
+    _check_consistency(cfg)
+    return cfg
+
+
+def _check_consistency(cfg: RunConfig) -> None:
+    from maae.nets import ARCHITECTURES  # local: nets import torch, config must stay light
+
+    if cfg.model.arch != "auto" and cfg.model.arch not in ARCHITECTURES:
+        raise ConfigError(
+            f"model.arch: {cfg.model.arch!r} is not one of auto, {', '.join(sorted(ARCHITECTURES))}"
+        )
+    if cfg.model.active_threshold > 1:
+        raise ConfigError(f"model.active_threshold: must be in [0, 1], got {cfg.model.active_threshold}")
+    if cfg.data.name == "synthetic" and cfg.model.recon == "bce":
+        raise ConfigError("model.recon: bce needs data in [0, 1]; synthetic data is not (use l2 or mse)")
+
+
+def set_dotted(d: dict[str, Any], key: str, value: Any) -> None:
+    """Set d['a']['b'] for key 'a.b', creating sections as needed."""
+    *sections, leaf = key.split(".")
+    if not sections:
+        raise ConfigError(f"{key}: expected section.option, e.g. model.m")
+    for section in sections:
+        d = d.setdefault(section, {})
+        if not isinstance(d, dict):
+            raise ConfigError(f"{key}: {section} is not a section")
+    d[leaf] = value
+
+
+def parse_override(text: str) -> tuple[str, Any]:
+    """'model.m=16' -> ('model.m', 16); the value is read as YAML (numbers, true, null, text)."""
+    if "=" not in text:
+        raise ConfigError(f"{text}: expected key=value, e.g. model.m=16")
+    key, raw = text.split("=", 1)
+    return key.strip(), yaml.safe_load(raw) if raw.strip() else ""
+
+
+def load(path: str | Path | None = None, overrides: list[str] | tuple[str, ...] = ()) -> RunConfig:
+    """Read a YAML or JSON config file (or the defaults), apply key=value overrides, validate."""
+    values: dict[str, Any] = {}
+    if path is not None:
+        p = Path(path)
+        if not p.is_file():
+            raise ConfigError(f"config file {p} does not exist")
+        values = yaml.safe_load(p.read_text()) or {}
+        if not isinstance(values, dict):
+            raise ConfigError(f"config file {p}: expected a mapping at the top level")
+    for text in overrides:
+        set_dotted(values, *parse_override(text))
+    return from_dict(values)
+
+
+def resolve(cfg: RunConfig) -> RunConfig:
+    """Make every implicit choice explicit, so that config.json says exactly what ran."""
+    from maae.nets import default_arch
+
+    model = cfg.model
+    changes: dict[str, Any] = {}
+    if model.arch == "auto":
+        changes["arch"] = default_arch(cfg.data.name)
+    if model.recon == "auto":
+        changes["recon"] = "l2" if cfg.data.name == "synthetic" else "bce"
+    if model.lambda3 is None:
+        changes["lambda3"] = 2.0 / model.m
+    return dataclasses.replace(cfg, model=dataclasses.replace(model, **changes))
+
+
+def dumps(cfg: RunConfig) -> str:
+    return json.dumps(cfg.to_dict(), indent=2, sort_keys=True)

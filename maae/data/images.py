@@ -1,0 +1,191 @@
+"""Image data sets as whole uint8 tensors (N, C, H, W), read from the files their publishers distribute.
+
+Own readers rather than torchvision's data set classes, for a reason each:
+- MNIST / Fashion-MNIST: torchvision 0.29 reads only the extracted idx files and ignores ``*.gz``; we take
+  either, so a read-only folder holding only the downloaded ``.gz`` files works as is.
+- CIFAR-10: torchvision refuses any batch whose md5 differs from the official one and then says only "not
+  found or corrupted"; we read the same python pickles and check their structure, naming the bad file.
+  The batches are pickles, trusted here exactly as torchvision (and the CIFAR site's own loader) trusts them.
+- CelebA: torchvision's class requires every attribute file and md5; we need only the images and the
+  train/val/test partition.
+Every missing or damaged file raises DataUnavailableError with one line naming it and how to obtain it.
+"""
+
+from __future__ import annotations
+
+import gzip
+import os
+import pickle
+import struct
+import warnings
+import zlib
+from concurrent.futures import ThreadPoolExecutor
+from functools import partial
+from pathlib import Path
+
+import numpy as np
+import torch
+import torchvision.transforms.functional as TF
+from PIL import Image
+
+from maae.data.synthetic import atomic_save
+
+IMAGE_SHAPES: dict[str, tuple[int, int, int]] = {
+    "mnist": (1, 28, 28),
+    "fashion_mnist": (1, 28, 28),
+    "cifar10": (3, 32, 32),
+    "celeba": (3, 64, 64),
+}
+IDX_SOURCES = {  # data set -> (torchvision's folder name, download address)
+    "mnist": ("MNIST", "https://ossci-datasets.s3.amazonaws.com/mnist/"),
+    "fashion_mnist": ("FashionMNIST", "http://fashion-mnist.s3-website.eu-central-1.amazonaws.com/"),
+}
+CIFAR_URL = "https://www.cs.toronto.edu/~kriz/cifar.html"
+CELEBA_URL = "https://mmlab.ie.cuhk.edu.hk/projects/CelebA.html"
+CELEBA_CROP = 140  # the authors' celeba140: centre 140x140 crop of the 178x218 aligned images ...
+CELEBA_SIZE = 64  # ... resized (bilinear, antialiased) to 64x64
+CELEBA_PARTITIONS = {"train": 0, "test": 2}  # list_eval_partition.txt: 0 train, 1 val, 2 test
+CELEBA_CHUNK = 512  # images decoded per resize batch: bounds the memory of the full-size crops
+
+
+class DataUnavailableError(RuntimeError):
+    """A data file is missing or unreadable; the one-line message names it and says how to obtain it."""
+
+
+def _unavailable(path: Path, problem: str, how: str) -> DataUnavailableError:
+    return DataUnavailableError(" ".join(f"{path}: {problem}; {how}".split()))
+
+
+def load_split(name: str, root: Path, split: str) -> torch.Tensor:
+    """The whole split as uint8 (N, C, H, W); split is "train" or "test"."""
+    if name in IDX_SOURCES:
+        return _idx_images(name, root, split)
+    if name == "cifar10":
+        return _cifar10(root, split)
+    if name == "celeba":
+        return _celeba(root, split)
+    raise ValueError(f"unknown image data set {name!r} (known: {', '.join(IMAGE_SHAPES)})")
+
+
+def _idx_images(name: str, root: Path, split: str) -> torch.Tensor:
+    folder, url = IDX_SOURCES[name]
+    raw = root / folder / "raw"
+    how = (
+        f"download train-images-idx3-ubyte.gz, train-labels-idx1-ubyte.gz, t10k-images-idx3-ubyte.gz and "
+        f"t10k-labels-idx1-ubyte.gz from {url} into {raw} (gzipped or extracted)"
+    )
+    stem = f"{'train' if split == 'train' else 't10k'}-images-idx3-ubyte"
+    path = next((p for p in (raw / stem, raw / f"{stem}.gz") if p.is_file()), None)
+    if path is None:
+        raise _unavailable(raw / f"{stem}.gz", "missing (nor is the extracted file there)", how)
+    try:
+        data = path.read_bytes()
+        if path.suffix == ".gz":
+            data = gzip.decompress(data)
+    except (OSError, EOFError, zlib.error) as err:
+        raise _unavailable(path, f"unreadable ({err})", how) from err
+    header = struct.unpack(">4I", data[:16]) if len(data) >= 16 else None
+    if header is None or header[0] != 2051 or header[2:] != (28, 28) or len(data) != 16 + header[1] * 784:
+        raise _unavailable(path, "not an idx file of 28x28 uint8 images (bad header or length)", how)
+    return torch.from_numpy(np.frombuffer(data, dtype=np.uint8, offset=16).reshape(-1, 1, 28, 28).copy())
+
+
+def _cifar10(root: Path, split: str) -> torch.Tensor:
+    folder = root / "cifar-10-batches-py"
+    how = f"download cifar-10-python.tar.gz from {CIFAR_URL} and extract it into {root}"
+    names = [f"data_batch_{i}" for i in range(1, 6)] if split == "train" else ["test_batch"]
+    return torch.from_numpy(np.concatenate([_cifar_batch(folder / name, how) for name in names]))
+
+
+def _cifar_batch(path: Path, how: str) -> np.ndarray:
+    if not path.is_file():
+        raise _unavailable(path, "missing", how)
+    try:
+        with path.open("rb") as f:
+            batch = pickle.load(f, encoding="bytes")
+    except Exception as err:  # a damaged pickle can fail with nearly any exception type
+        raise _unavailable(path, f"unreadable ({type(err).__name__}: {err})", how) from err
+    data = batch.get(b"data") if isinstance(batch, dict) else None
+    if not (
+        isinstance(data, np.ndarray) and data.dtype == np.uint8 and data.ndim == 2 and data.shape[1] == 3072
+    ):
+        raise _unavailable(
+            path, "not a CIFAR-10 python batch (no b'data' uint8 array of shape (N, 3072))", how
+        )
+    return data.reshape(-1, 3, 32, 32)  # rows hold the R, G and B planes in turn: already CHW
+
+
+def _celeba(root: Path, split: str) -> torch.Tensor:
+    """Decoding ~200k JPEGs takes minutes, so each preprocessed split is cached once under celeba/cache/
+    (delete that folder after changing the source files)."""
+    folder = root / "celeba"
+    cache = folder / "cache" / f"celeba140_{CELEBA_SIZE}_{split}.pt"
+    if cache.is_file():
+        try:
+            images = torch.load(cache, weights_only=True, mmap=True)
+        except Exception as err:  # noqa: BLE001 - a damaged file fails in zip, pickle or tensor code alike
+            warnings.warn(f"CelebA cache {cache} is unreadable ({err}); rebuilding it", stacklevel=3)
+        else:
+            if (
+                isinstance(images, torch.Tensor)
+                and images.dtype == torch.uint8
+                and images.shape[1:] == IMAGE_SHAPES["celeba"]
+            ):
+                return images
+            warnings.warn(f"CelebA cache {cache} does not hold {split} images; rebuilding it", stacklevel=3)
+    images = _celeba_build(folder, split)
+    try:
+        atomic_save(images, cache)
+    except OSError as err:  # e.g. a read-only data folder: the images are still correct, just not cached
+        warnings.warn(f"could not write CelebA cache {cache} ({err})", stacklevel=3)
+    return images
+
+
+def _celeba_files(folder: Path, split: str, how: str) -> list[Path]:
+    listing = folder / "list_eval_partition.txt"
+    if not listing.is_file():
+        raise _unavailable(listing, "missing", how)
+    try:
+        lines = listing.read_text().splitlines()
+    except (OSError, UnicodeDecodeError) as err:
+        raise _unavailable(listing, f"unreadable ({err})", how) from err
+    wanted = str(CELEBA_PARTITIONS[split])
+    files = []
+    for number, line in enumerate(lines, 1):
+        fields = line.split()
+        if not fields:
+            continue
+        if len(fields) != 2 or fields[1] not in ("0", "1", "2"):
+            raise _unavailable(listing, f"line {number} is not '<image>.jpg <0|1|2>'", how)
+        if fields[1] == wanted:
+            files.append(folder / "img_align_celeba" / fields[0])
+    if not files:
+        raise _unavailable(listing, f"lists no image of partition {wanted} ({split})", how)
+    return files
+
+
+def _celeba_build(folder: Path, split: str) -> torch.Tensor:
+    how = (
+        "place img_align_celeba/ (unzipped img_align_celeba.zip) and list_eval_partition.txt from the CelebA "
+        f"site ({CELEBA_URL}) in {folder}"
+    )
+    files = _celeba_files(folder, split, how)
+    if not files[0].parent.is_dir():
+        raise _unavailable(files[0].parent, "missing", how)
+    out = torch.empty((len(files), *IMAGE_SHAPES["celeba"]), dtype=torch.uint8)
+    with ThreadPoolExecutor(max_workers=os.cpu_count()) as pool:  # PIL decodes without holding the GIL
+        for start in range(0, len(files), CELEBA_CHUNK):
+            crops = list(pool.map(partial(_celeba_crop, how=how), files[start : start + CELEBA_CHUNK]))
+            out[start : start + len(crops)] = TF.resize(
+                torch.stack(crops), [CELEBA_SIZE, CELEBA_SIZE], antialias=True
+            )
+    return out
+
+
+def _celeba_crop(path: Path, how: str) -> torch.Tensor:
+    try:
+        with Image.open(path) as image:
+            rgb = np.array(image.convert("RGB"))
+    except (OSError, ValueError, SyntaxError) as err:  # PIL's errors for missing, truncated or foreign files
+        raise _unavailable(path, f"unreadable image ({err})", how) from err
+    return TF.center_crop(torch.from_numpy(rgb).permute(2, 0, 1), [CELEBA_CROP, CELEBA_CROP])

@@ -1,0 +1,124 @@
+"""The four losses of supplement §9.1 (Eqs. 15-18), one function each, plus their parts.
+
+Codes are passed unmasked (z_hat = E(x), z ~ N(0, I)) together with mu, so that each loss applies
+the mask exactly where the equation does. The WAE passes mu = 1.
+"""
+
+from __future__ import annotations
+
+import torch
+import torch.nn.functional as F
+from torch import nn
+
+
+def reconstruction(x: torch.Tensor, logits: torch.Tensor, activation: str, kind: str) -> torch.Tensor:
+    """Mean over the batch of the reconstruction error, the first term of Eqs. 15 and 18.
+
+    ``l2``: ||x - x_hat|| per sample (the paper's norm); ``mse``: mean squared error;
+    ``bce``: binary cross-entropy averaged over pixels (the authors' script), from logits.
+    """
+    if kind == "bce":
+        if activation != "sigmoid":
+            raise ValueError("bce reconstruction needs a sigmoid decoder (data in [0, 1])")
+        return F.binary_cross_entropy_with_logits(logits, x)
+    x_hat = torch.sigmoid(logits) if activation == "sigmoid" else logits
+    diff = (x - x_hat).flatten(1)
+    if kind == "l2":
+        return diff.pow(2).sum(1).add(1e-12).sqrt().mean()
+    if kind == "mse":
+        return diff.pow(2).mean()
+    raise ValueError(f"unknown reconstruction loss {kind!r}")
+
+
+def variance_penalty(z_hat: torch.Tensor, mu: torch.Tensor, gamma: float, form: str) -> torch.Tensor:
+    """The second term of Eq. 15 without alpha2: batch variance of the codes, weighted towards
+    masked dimensions, so the encoder puts no information where the mask is closing.
+
+    ``paper``: sum_j exp(-gamma mu_j) Var_j = delta^T diag(A).
+    ``authors``: mean over batch and dims of (z - mean z)^2 exp(-gamma mu^2).
+    """
+    centred_sq = (z_hat - z_hat.mean(0, keepdim=True)).pow(2)
+    if form == "paper":
+        return (torch.exp(-gamma * mu) * centred_sq.mean(0)).sum()
+    if form == "authors":
+        return (centred_sq * torch.exp(-gamma * mu.pow(2))).mean()
+    raise ValueError(f"unknown variance penalty form {form!r}")
+
+
+def ae_loss(
+    x: torch.Tensor,
+    logits: torch.Tensor,
+    z_hat: torch.Tensor,
+    mu: torch.Tensor | None,
+    *,
+    activation: str,
+    recon: str,
+    alpha1: float,
+    alpha2: float,
+    gamma: float,
+    var_form: str,
+) -> tuple[torch.Tensor, torch.Tensor]:
+    """L_ae (Eq. 15). Returns (loss, reconstruction term). With mu None (WAE) there is no penalty."""
+    rec = reconstruction(x, logits, activation, recon)
+    loss = alpha1 * rec
+    if mu is not None:
+        loss = loss + alpha2 * variance_penalty(z_hat, mu, gamma, var_form)
+    return loss, rec
+
+
+def wasserstein_estimate(
+    critic: nn.Module, prior_masked: torch.Tensor, code_masked: torch.Tensor
+) -> torch.Tensor:
+    """omega = mean H(mu*z) - mean H(mu*z_hat): the critic's Wasserstein estimate (Eq. 18)."""
+    return critic(prior_masked).mean() - critic(code_masked).mean()
+
+
+def critic_loss(
+    critic: nn.Module,
+    z: torch.Tensor,
+    z_hat: torch.Tensor,
+    mu: torch.Tensor,
+    beta: torch.Tensor,
+    *,
+    gp_weight: float,
+    gp_point: str,
+) -> tuple[torch.Tensor, torch.Tensor]:
+    """L_dm (Eq. 17), WGAN-GP between the masked prior and the masked codes.
+
+    Returns (loss, omega). ``beta`` holds one U[0, 1] draw per sample. ``masked`` (authors):
+    the penalty is taken at beta*mu*z + (1-beta)*mu*z_hat with respect to that point;
+    ``unmasked`` (Eq. 17 as printed): at z_avg = beta*z + (1-beta)*z_hat with respect to z_avg,
+    which scales each gradient coordinate by mu_j.
+    """
+    prior, code = mu * z, mu * z_hat
+    h_prior, h_code = critic(torch.cat([prior, code])).squeeze(1).chunk(2)
+    omega = h_prior.mean() - h_code.mean()
+    b = beta.unsqueeze(1)
+    if gp_point == "masked":
+        point = (b * prior + (1 - b) * code).requires_grad_(True)
+        h_avg = critic(point)
+    elif gp_point == "unmasked":
+        point = (b * z + (1 - b) * z_hat).requires_grad_(True)
+        h_avg = critic(mu * point)
+    else:
+        raise ValueError(f"unknown gradient-penalty point {gp_point!r}")
+    (grad,) = torch.autograd.grad(h_avg.sum(), point, create_graph=True)
+    penalty = (grad.norm(dim=1) - 1).pow(2).mean()
+    return -omega + gp_weight * penalty, omega
+
+
+def generator_loss(critic: nn.Module, code_masked: torch.Tensor) -> torch.Tensor:
+    """L_gen (Eq. 16): -mean H(mu*E(x)); the encoder moves its codes towards the prior."""
+    return -critic(code_masked).mean()
+
+
+def binarising_term(mu: torch.Tensor) -> torch.Tensor:
+    """sum_j |mu_j (mu_j - 1)|: zero only for a binary mask."""
+    return (mu * (mu - 1)).abs().sum()
+
+
+def mask_loss(
+    rec: torch.Tensor, omega: torch.Tensor, mu: torch.Tensor, lambda1: float, lambda2: float, lambda3: float
+) -> torch.Tensor:
+    """L_mask (Eqs. 10 and 18): lambda1 recon + lambda2 (1 + omega)^2 + lambda3 sum|mu(mu - 1)|."""
+    return lambda1 * rec + lambda2 * (1 + omega).pow(2) + lambda3 * binarising_term(mu)

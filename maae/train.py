@@ -1,0 +1,421 @@
+"""Algorithm 2 of the supplement: the training loop, its schedules, checkpoints and resume.
+
+One iteration = 1 auto-encoder step (L_ae), ``critic_steps`` critic steps (L_dm), 1 generator step
+(L_gen) and, for MAAE, 1 mask step (L_mask), each on a fresh batch and each with its own RMSProp,
+as in the authors' script. All randomness after initialisation (batches, prior draws, GP
+interpolation weights) comes from one CPU generator whose state is checkpointed, so a killed run
+that is started again ends with the same weights as one that never stopped.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import csv
+import dataclasses
+import json
+import logging
+import sys
+import time
+from dataclasses import dataclass
+from io import StringIO
+from pathlib import Path
+from typing import IO, Any
+
+import torch
+from torch import nn
+
+from maae import io, provenance
+from maae.config import ConfigError, RunConfig, resolve
+from maae.data import data_shape, load_split, to_model_input
+from maae.losses import ae_loss, critic_loss, generator_loss, mask_loss, reconstruction, wasserstein_estimate
+from maae.model import MaskAAE, build_model
+
+log = logging.getLogger("maae.train")
+
+LOSS_NAMES = ("loss_ae", "loss_dm", "loss_gen", "loss_mask")
+# Options that may change between a killed run and its resumption without changing the result.
+_RESUMABLE_KEYS = {"device", "threads", "progress"}
+
+
+class NonFiniteLossError(RuntimeError):
+    """A loss became NaN or inf; the last good checkpoint is kept."""
+
+
+@dataclass(frozen=True)
+class Schedule:
+    """Step counts of the run's schedules, after scaling to its length."""
+
+    lambda3_interval: int
+    lr_drop_step: int | None
+    checkpoint_every: int
+    log_every: int
+
+
+def authors_r(m: int) -> int:
+    """The authors' schedule unit R: 75 if m <= 20 else min(10000, floor(112.5 m))."""
+    return 75 if m <= 20 else min(10_000, int(112.5 * m))
+
+
+def make_schedule(cfg: RunConfig) -> Schedule:
+    tc, r = cfg.train, authors_r(cfg.model.m)
+    scale = tc.steps / tc.schedule_reference_steps if tc.schedule_reference_steps else 1.0
+
+    def scaled(value: int) -> int:
+        return max(1, round(value * scale))
+
+    interval = tc.lambda3_interval if tc.lambda3_interval is not None else 4 * r
+    drop = None
+    if tc.lr_drop != "none":
+        drop = scaled(tc.lr_drop_step if tc.lr_drop_step is not None else 5 * r)
+    return Schedule(scaled(interval), drop, scaled(tc.checkpoint_every), scaled(tc.log_every))
+
+
+def pick_device(name: str) -> torch.device:
+    if name == "auto":
+        return torch.device("cuda" if torch.cuda.is_available() else "cpu")
+    if name == "cuda" and not torch.cuda.is_available():
+        raise ConfigError("train.device: cuda requested but no CUDA device is available")
+    return torch.device(name)
+
+
+def _has_batchnorm(module: nn.Module) -> bool:
+    return any(isinstance(x, nn.modules.batchnorm._BatchNorm) for x in module.modules())
+
+
+class _Optimisers:
+    """One RMSProp per loss, as in Algorithm 2 (the generator's is separate from the AE's)."""
+
+    def __init__(self, model: MaskAAE, cfg: RunConfig):
+        tc = cfg.train
+
+        def rmsprop(params: list[nn.Parameter], lr: float) -> torch.optim.RMSprop:
+            return torch.optim.RMSprop(
+                params, lr=lr, alpha=tc.rmsprop_alpha, eps=tc.rmsprop_eps, foreach=True
+            )
+
+        self.ae_params = [*model.encoder.parameters(), *model.decoder.parameters()]
+        self.enc_params = list(model.encoder.parameters())
+        self.critic_params = list(model.critic.parameters())
+        self.ae = rmsprop(self.ae_params, tc.lr_ae)
+        self.critic = rmsprop(self.critic_params, tc.lr_critic)
+        self.gen = rmsprop(self.enc_params, tc.lr_gen)
+        self.mask = rmsprop([model.mask.theta], tc.lr_mask) if model.mask is not None else None
+
+    def all(self) -> dict[str, torch.optim.Optimizer]:
+        opts = {"ae": self.ae, "critic": self.critic, "gen": self.gen}
+        if self.mask is not None:
+            opts["mask"] = self.mask
+        return opts
+
+
+def _descend(opt: torch.optim.Optimizer, loss: torch.Tensor, params: list[nn.Parameter]) -> None:
+    """One update of ``params`` on ``loss``; autograd computes only the gradients we need."""
+    grads = torch.autograd.grad(loss, params)
+    for p, g in zip(params, grads, strict=True):
+        p.grad = g
+    opt.step()
+
+
+class Trainer:
+    """Trains one MAAE or WAE into ``out_dir`` (the one-folder-per-run contract)."""
+
+    def __init__(self, cfg: RunConfig, out_dir: str | Path, train_data: torch.Tensor | None = None):
+        self.cfg = resolve(cfg)
+        self.out = Path(out_dir)
+        self.ckpt_dir = self.out / "checkpoints"
+        self.device = pick_device(self.cfg.train.device)
+        if self.cfg.train.threads:
+            torch.set_num_threads(self.cfg.train.threads)
+        self.schedule = make_schedule(self.cfg)
+        self.shape = data_shape(self.cfg.data)
+        self._train_data = train_data
+
+    # ---- set-up -----------------------------------------------------------------------------
+    def _check_folder(self) -> None:
+        path = self.out / "config.json"
+        mine = self.cfg.to_dict()
+        if path.exists():
+            theirs = json.loads(path.read_text())
+            for section in ("data", "model", "train"):
+                ours, old = mine[section], theirs.get(section, {})
+                for key in sorted((set(ours) | set(old)) - _RESUMABLE_KEYS):
+                    if ours.get(key) != old.get(key):
+                        raise ConfigError(
+                            f"{section}.{key}: {self.out} holds a run with {old.get(key)!r}, "
+                            f"this config says {ours.get(key)!r}; use another output folder"
+                        )
+        else:
+            io.write_json(path, mine)
+
+    def _init_state(self) -> None:
+        tc = self.cfg.train
+        torch.manual_seed(tc.seed)
+        self.gen = torch.Generator().manual_seed(tc.seed)
+        self.model = build_model(self.cfg, self.shape, self.gen).to(self.device)
+        self.opts = _Optimisers(self.model, self.cfg)
+        self.step = 0
+        self.lambda3 = float(self.cfg.model.lambda3)
+        self.train_seconds = 0.0
+
+    def _latest_checkpoint(self) -> dict[str, Any] | None:
+        for path in sorted(self.ckpt_dir.glob("step_*.pt"), reverse=True):
+            try:
+                return torch.load(path, map_location=self.device, weights_only=False)
+            except Exception as err:  # noqa: BLE001 - torch.load of a damaged file raises many types
+                log.warning("skipping unreadable checkpoint %s (%s)", path, err)
+        return None
+
+    def _restore(self, state: dict[str, Any]) -> None:
+        self.model.load_state_dict(state["model"])
+        for name, opt in self.opts.all().items():
+            opt.load_state_dict(state["optimisers"][name])
+        self.gen.set_state(state["generator"])
+        self.step = state["step"]
+        self.lambda3 = state["lambda3"]
+        self.train_seconds = state["train_seconds"]
+
+    def _save_checkpoint(self) -> None:
+        state = {
+            "step": self.step,
+            "model": self.model.state_dict(),
+            "optimisers": {k: o.state_dict() for k, o in self.opts.all().items()},
+            "generator": self.gen.get_state(),
+            "lambda3": self.lambda3,
+            "train_seconds": self.train_seconds,
+        }
+        io.torch_save(self.ckpt_dir / f"step_{self.step:09d}.pt", state)
+        for old in sorted(self.ckpt_dir.glob("step_*.pt"))[:-2]:
+            old.unlink(missing_ok=True)
+
+    # ---- one iteration ----------------------------------------------------------------------
+    def _iteration(self, data: torch.Tensor) -> dict[str, torch.Tensor]:
+        cfg, model = self.cfg, self.model
+        mc, tc = cfg.model, cfg.train
+        b, k, m = tc.batch_size, tc.critic_steps, mc.m
+        n_batches = k + (3 if model.mask is not None else 2)
+        idx = torch.randint(data.shape[0], (n_batches * b,), generator=self.gen)
+        x_all = to_model_input(data[idx.to(data.device)]).view(n_batches, b, *self.shape)
+        noise = torch.randn((k + 1, b, m), generator=self.gen).to(self.device)
+        beta = torch.rand((k, b), generator=self.gen).to(self.device)
+        drop = self.schedule.lr_drop_step is not None and self.step >= self.schedule.lr_drop_step
+        if drop and tc.lr_drop == "lr" and self.step == self.schedule.lr_drop_step:
+            for opt in (self.opts.ae, self.opts.mask):
+                for group in opt.param_groups if opt is not None else ():
+                    group["lr"] /= tc.lr_drop_factor
+        loss_scale = 1.0 / tc.lr_drop_factor if drop and tc.lr_drop == "loss_scale" else 1.0
+        act = model.output_activation
+        out: dict[str, torch.Tensor] = {}
+
+        # L_ae: encoder and decoder, mask fixed.
+        mu = model.mu().detach()
+        x = x_all[0]
+        z_hat = model.encoder(x)
+        loss, rec = ae_loss(
+            x,
+            model.decoder(mu * z_hat),
+            z_hat,
+            mu if model.mask is not None else None,
+            activation=act,
+            recon=mc.recon,
+            alpha1=mc.alpha1,
+            alpha2=mc.alpha2,
+            gamma=mc.gamma,
+            var_form=mc.var_penalty,
+        )
+        _descend(self.opts.ae, loss * loss_scale, self.opts.ae_params)
+        out["loss_ae"], out["recon"] = loss.detach(), rec.detach()
+
+        # L_dm: the critic, on codes of a frozen encoder.
+        with torch.no_grad():
+            xs = x_all[1 : k + 1]
+            if _has_batchnorm(model.encoder):
+                codes = torch.stack([model.encoder(xi) for xi in xs])
+            else:
+                codes = model.encoder(xs.flatten(0, 1)).view(k, b, m)
+        for j in range(k):
+            loss, omega = critic_loss(
+                model.critic, noise[j], codes[j], mu, beta[j], gp_weight=mc.gp_weight, gp_point=mc.gp_point
+            )
+            _descend(self.opts.critic, loss, self.opts.critic_params)
+        out["loss_dm"], out["omega"] = loss.detach(), omega.detach()
+
+        # L_gen: the encoder alone.
+        loss = generator_loss(model.critic, mu * model.encoder(x_all[k + 1]))
+        _descend(self.opts.gen, loss, self.opts.enc_params)
+        out["loss_gen"] = loss.detach()
+
+        # L_mask: theta alone, with the binarising weight doubled on schedule.
+        if model.mask is not None:
+            if self.step % self.schedule.lambda3_interval == 0:
+                self.lambda3 *= 2.0
+                if mc.lambda3_cap is not None:
+                    self.lambda3 = min(self.lambda3, mc.lambda3_cap)
+            x = x_all[k + 2]
+            with torch.no_grad():
+                z_hat = model.encoder(x)
+            mu = model.mu()
+            rec = reconstruction(x, model.decoder(mu * z_hat), act, mc.recon)
+            omega = wasserstein_estimate(model.critic, mu * noise[k], mu * z_hat)
+            loss = mask_loss(rec, omega, mu, mc.lambda1, mc.lambda2, self.lambda3)
+            _descend(self.opts.mask, loss * loss_scale, [model.mask.theta])
+            model.mask.project_()
+            out["loss_mask"] = loss.detach()
+        return out
+
+    # ---- the loop ---------------------------------------------------------------------------
+    def run(self) -> dict[str, Any]:
+        """Train to ``train.steps`` (resuming from the newest checkpoint) and write the run folder."""
+        self.out.mkdir(parents=True, exist_ok=True)
+        self._check_folder()
+        self._init_state()
+        state = self._latest_checkpoint()
+        if state is not None:
+            self._restore(state)
+            log.info("resuming %s from step %d", self.out, self.step)
+        data = self._train_data if self._train_data is not None else load_split(self.cfg.data, "train")
+        data = data.to(self.device)
+        metrics = _MetricsLog(self.out / "metrics.csv", keep_until=self.step)
+        steps = self.cfg.train.steps
+        bad = torch.zeros(len(LOSS_NAMES), dtype=torch.bool, device=self.device)
+        last_good = self.step
+        bar = _progress(self.cfg.train.progress, steps, self.step)
+        autocast = (
+            torch.autocast(self.device.type, dtype=torch.bfloat16)
+            if self.cfg.train.bf16
+            else contextlib.nullcontext()
+        )
+        self.model.train()
+        tick = time.perf_counter()
+        try:
+            while self.step < steps:
+                self.step += 1
+                with autocast:
+                    out = self._iteration(data)
+                losses = torch.stack([out.get(k, out["loss_ae"]) for k in LOSS_NAMES]).float()
+                bad |= ~torch.isfinite(losses)
+                if bar is not None:
+                    bar.update(1)
+                at_log = self.step % self.schedule.log_every == 0 or self.step == steps
+                at_ckpt = self.step % self.schedule.checkpoint_every == 0 or self.step == steps
+                if at_log or at_ckpt:
+                    self._raise_if_bad(bad, last_good)
+                    now = time.perf_counter()
+                    self.train_seconds += now - tick
+                    tick = now
+                if at_log:
+                    row = self._log_row(out)
+                    metrics.append(row)
+                    if bar is None and self.cfg.train.progress != "none":
+                        print(_format_row(row, steps), file=sys.stderr, flush=True)
+                    elif bar is not None:
+                        bar.set_postfix(m_A=row["m_active"], omega=f"{row['omega']:.3g}")
+                if at_ckpt:
+                    self._save_checkpoint()
+                    last_good = self.step
+        finally:
+            if bar is not None:
+                bar.close()
+            metrics.close()
+        return self._finish()
+
+    def _raise_if_bad(self, bad: torch.Tensor, last_good: int) -> None:
+        if bool(bad.any()):
+            names = [n for n, b in zip(LOSS_NAMES, bad.tolist(), strict=True) if b]
+            raise NonFiniteLossError(
+                f"non-finite {', '.join(names)} between steps {last_good} and {self.step}; "
+                f"the last good checkpoint (step {last_good}) is kept in {self.ckpt_dir}"
+            )
+
+    def _log_row(self, out: dict[str, torch.Tensor]) -> dict[str, Any]:
+        mu = self.model.mu().detach().float().cpu()
+        row: dict[str, Any] = {"step": self.step, "train_seconds": round(self.train_seconds, 3)}
+        row.update({k: float(v) for k, v in out.items()})
+        row["lambda3"] = self.lambda3 if self.model.mask is not None else float("nan")
+        row["m_active"] = self.model.active_dimensions()
+        row.update({f"mu_{j}": float(v) for j, v in enumerate(mu)})
+        return row
+
+    def _finish(self) -> dict[str, Any]:
+        model_path = self.out / "model.pt"
+        io.torch_save(model_path, {"model": self.model.state_dict(), "config": self.cfg.to_dict()})
+        mu = self.model.mu().detach().float().cpu()
+        summary = {
+            "steps": self.step,
+            "train_seconds": round(self.train_seconds, 3),
+            "iterations_per_second": round(self.step / self.train_seconds, 3) if self.train_seconds else None,
+            "device": provenance.device_name(self.device),
+            "versions": provenance.package_versions(),
+            "code_version": provenance.code_version(),
+            "model": "maae" if self.cfg.model.mask else "wae",
+            "m": self.cfg.model.m,
+            "m_active": self.model.active_dimensions(),
+            "mu": [round(float(v), 6) for v in mu],
+            "seed": self.cfg.train.seed,
+            "schedule": dataclasses.asdict(self.schedule),
+            "config": self.cfg.to_dict(),
+        }
+        io.write_json(self.out / "summary.json", summary)
+        return summary
+
+
+class _MetricsLog:
+    """metrics.csv, one row every log_every steps; on resume, rows past the checkpoint are dropped."""
+
+    def __init__(self, path: Path, keep_until: int):
+        self.path = path
+        self.file: IO[str] | None = None
+        self.writer: csv.DictWriter | None = None
+        if path.exists():
+            with path.open(newline="") as f:
+                reader = csv.DictReader(f)
+                fields = list(reader.fieldnames or [])
+                kept = [r for r in reader if int(r["step"]) <= keep_until]
+            if fields:
+                buf = StringIO()
+                writer = csv.DictWriter(buf, fieldnames=fields)
+                writer.writeheader()
+                writer.writerows(kept)
+                io.write_text(path, buf.getvalue())
+                self._open(fields, header=False)
+                return
+        path.unlink(missing_ok=True)
+
+    def _open(self, fields: list[str], header: bool) -> None:
+        self.file = self.path.open("a", newline="")
+        self.writer = csv.DictWriter(self.file, fieldnames=fields)
+        if header:
+            self.writer.writeheader()
+
+    def append(self, row: dict[str, Any]) -> None:
+        if self.writer is None:
+            self._open(list(row), header=True)
+        self.writer.writerow(row)
+        self.file.flush()
+
+    def close(self) -> None:
+        if self.file is not None:
+            self.file.close()
+
+
+def _progress(mode: str, total: int, initial: int):
+    if mode == "bar" or (mode == "auto" and sys.stderr.isatty()):
+        from tqdm import tqdm
+
+        return tqdm(total=total, initial=initial, unit="it", dynamic_ncols=True)
+    return None
+
+
+def _format_row(row: dict[str, Any], steps: int) -> str:
+    parts = [f"step {row['step']}/{steps}"]
+    for key in ("recon", "omega", "loss_gen", "loss_mask"):
+        if key in row:
+            parts.append(f"{key} {row[key]:.4g}")
+    parts.append(f"m_A {row['m_active']}")
+    if row["train_seconds"]:
+        parts.append(f"{row['step'] / row['train_seconds']:.1f} it/s")
+    return "  ".join(parts)
+
+
+def train(cfg: RunConfig, out_dir: str | Path, train_data: torch.Tensor | None = None) -> dict[str, Any]:
+    """Train one run into ``out_dir``; returns its summary (also in summary.json)."""
+    return Trainer(cfg, out_dir, train_data).run()
