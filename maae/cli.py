@@ -109,9 +109,16 @@ def _run(args: argparse.Namespace) -> int:
         print(f"{args.n} samples -> {args.out}")
         return 0
 
-    from maae.data import load_split
+    from maae.data import load_split, splits
     from maae.sample import encode
 
+    if args.split not in splits(cfg.data.name):
+        raise ConfigError(
+            f"--split: {cfg.data.name} has no split {args.split!r} "
+            f"(supported: {', '.join(splits(cfg.data.name))})"
+        )
+    if args.limit is not None and args.limit < 1:
+        raise ConfigError(f"--limit: must be at least 1, got {args.limit}")
     data = load_split(cfg.data, args.split)
     if args.limit is not None:
         data = data[: args.limit]

@@ -56,8 +56,10 @@ class ModelConfig:
     mask_param: Literal["authors", "paper"] = "authors"
     theta_init_max: float = 5.0  # a in theta ~ U[0, a] (authors: 5)
     active_threshold: float = 0.1  # mu_j >= this counts as active (authors: 0.1)
-    # recon: bce (authors, images), l2 = per-sample Euclidean norm (paper), mse; auto: bce for
-    # images, l2 for synthetic data (the authors' script has no synthetic setting).
+    # recon: bce (authors, images: mean over pixels), l2 (paper: per-sample Euclidean norm), mse
+    # (mean over dimensions). auto: bce for images; mse for synthetic data, the real-valued analogue
+    # of the authors' per-pixel mean (with lambda1 = 1000 the paper's norm swamps the Wasserstein
+    # term and the mask does not close: see the README).
     recon: Literal["auto", "bce", "l2", "mse"] = "auto"
     alpha1: float = 1.0  # weight of the reconstruction term in L_ae
     alpha2: float = 100.0  # weight of the variance penalty in L_ae
@@ -198,6 +200,11 @@ def _check_value(key: str, hint: Any, value: Any) -> Any:
             raise ConfigError(f"{key}: expected an integer, got {value!r}")
         return value
     if hint is float:
+        if isinstance(value, str):  # PyYAML reads 5e-4 (no dot) as a string
+            try:
+                value = float(value)
+            except ValueError:
+                raise ConfigError(f"{key}: expected a number, got {value!r}") from None
         if isinstance(value, bool) or not isinstance(value, (int, float)):
             raise ConfigError(f"{key}: expected a number, got {value!r}")
         if not math.isfinite(value):
@@ -250,11 +257,15 @@ def from_dict(values: dict[str, Any]) -> RunConfig:
 
 
 def _check_consistency(cfg: RunConfig) -> None:
-    from maae.nets import ARCHITECTURES  # local: nets import torch, config must stay light
+    from maae.nets import ARCHITECTURES, MLP_ARCHITECTURES, default_arch  # local: nets import torch
 
-    if cfg.model.arch != "auto" and cfg.model.arch not in ARCHITECTURES:
+    arch = cfg.model.arch
+    if arch != "auto" and arch not in ARCHITECTURES:
+        raise ConfigError(f"model.arch: {arch!r} is not one of auto, {', '.join(sorted(ARCHITECTURES))}")
+    arch = default_arch(cfg.data.name) if arch == "auto" else arch
+    if cfg.model.width is not None and arch not in MLP_ARCHITECTURES:
         raise ConfigError(
-            f"model.arch: {cfg.model.arch!r} is not one of auto, {', '.join(sorted(ARCHITECTURES))}"
+            f"model.width: applies to the MLP architectures ({', '.join(MLP_ARCHITECTURES)}), not {arch}"
         )
     if cfg.model.active_threshold > 1:
         raise ConfigError(f"model.active_threshold: must be in [0, 1], got {cfg.model.active_threshold}")
@@ -306,7 +317,7 @@ def resolve(cfg: RunConfig) -> RunConfig:
     if model.arch == "auto":
         changes["arch"] = default_arch(cfg.data.name)
     if model.recon == "auto":
-        changes["recon"] = "l2" if cfg.data.name == "synthetic" else "bce"
+        changes["recon"] = "mse" if cfg.data.name == "synthetic" else "bce"
     if model.lambda3 is None:
         changes["lambda3"] = 2.0 / model.m
     return dataclasses.replace(cfg, model=dataclasses.replace(model, **changes))

@@ -10,13 +10,12 @@ from maae.model import MaskAAE
 
 @torch.no_grad()
 def sample(model: MaskAAE, n: int, generator: torch.Generator, batch_size: int = 1000) -> torch.Tensor:
-    """n samples D(mu * z), z ~ N(0, I_m) drawn from ``generator``, on the CPU, in eval mode."""
+    """n samples D(mu * z), z ~ N(0, I_m) drawn from ``generator`` (all at once, so the samples do
+    not depend on ``batch_size``), returned on the CPU; the model is put in eval mode."""
     model.eval()
     device = next(model.parameters()).device
-    out = []
-    for start in range(0, n, batch_size):
-        z = torch.randn((min(batch_size, n - start), model.m), generator=generator).to(device)
-        out.append(model.decode(z).float().cpu())
+    z_all = torch.randn((n, model.m), generator=generator)
+    out = [model.decode(z.to(device)).float().cpu() for z in z_all.split(batch_size)]
     return torch.cat(out) if out else torch.empty(0)
 
 

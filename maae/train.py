@@ -34,7 +34,7 @@ log = logging.getLogger("maae.train")
 
 LOSS_NAMES = ("loss_ae", "loss_dm", "loss_gen", "loss_mask")
 # Options that may change between a killed run and its resumption without changing the result.
-_RESUMABLE_KEYS = {"device", "threads", "progress"}
+_RESUMABLE_KEYS = {"device", "threads", "progress", "root"}
 
 
 class NonFiniteLossError(RuntimeError):
@@ -132,6 +132,8 @@ class Trainer:
 
     # ---- set-up -----------------------------------------------------------------------------
     def _check_folder(self) -> None:
+        """Refuse a folder that holds a different run; written only once data and model are ready,
+        so a start that fails (e.g. on missing data) leaves nothing that blocks the next one."""
         path = self.out / "config.json"
         mine = self.cfg.to_dict()
         if path.exists():
@@ -152,6 +154,7 @@ class Trainer:
         torch.manual_seed(tc.seed)
         self.gen = torch.Generator().manual_seed(tc.seed)
         self.model = build_model(self.cfg, self.shape, self.gen).to(self.device)
+        self._encoder_has_bn = _has_batchnorm(self.model.encoder)
         self.opts = _Optimisers(self.model, self.cfg)
         self.step = 0
         self.lambda3 = float(self.cfg.model.lambda3)
@@ -228,7 +231,7 @@ class Trainer:
         # L_dm: the critic, on codes of a frozen encoder.
         with torch.no_grad():
             xs = x_all[1 : k + 1]
-            if _has_batchnorm(model.encoder):
+            if self._encoder_has_bn:
                 codes = torch.stack([model.encoder(xi) for xi in xs])
             else:
                 codes = model.encoder(xs.flatten(0, 1)).view(k, b, m)
@@ -265,15 +268,15 @@ class Trainer:
     # ---- the loop ---------------------------------------------------------------------------
     def run(self) -> dict[str, Any]:
         """Train to ``train.steps`` (resuming from the newest checkpoint) and write the run folder."""
+        data = self._train_data if self._train_data is not None else load_split(self.cfg.data, "train")
+        data = data.to(self.device)
+        self._init_state()
         self.out.mkdir(parents=True, exist_ok=True)
         self._check_folder()
-        self._init_state()
         state = self._latest_checkpoint()
         if state is not None:
             self._restore(state)
             log.info("resuming %s from step %d", self.out, self.step)
-        data = self._train_data if self._train_data is not None else load_split(self.cfg.data, "train")
-        data = data.to(self.device)
         metrics = _MetricsLog(self.out / "metrics.csv", keep_until=self.step)
         steps = self.cfg.train.steps
         bad = torch.zeros(len(LOSS_NAMES), dtype=torch.bool, device=self.device)
@@ -321,9 +324,13 @@ class Trainer:
     def _raise_if_bad(self, bad: torch.Tensor, last_good: int) -> None:
         if bool(bad.any()):
             names = [n for n, b in zip(LOSS_NAMES, bad.tolist(), strict=True) if b]
-            raise NonFiniteLossError(
-                f"non-finite {', '.join(names)} between steps {last_good} and {self.step}; "
+            kept = (
                 f"the last good checkpoint (step {last_good}) is kept in {self.ckpt_dir}"
+                if last_good
+                else "no checkpoint had been written yet"
+            )
+            raise NonFiniteLossError(
+                f"non-finite {', '.join(names)} between steps {last_good} and {self.step}; {kept}"
             )
 
     def _log_row(self, out: dict[str, torch.Tensor]) -> dict[str, Any]:

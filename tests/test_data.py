@@ -158,10 +158,10 @@ def test_synthetic_damaged_cache_is_regenerated(tmp_path):
 def test_synthetic_unwritable_cache_still_gives_data(tmp_path, monkeypatch):
     cfg = small_synthetic(tmp_path)
 
-    def refuse(_obj, _path):
+    def refuse(_path, _obj):
         raise PermissionError("read-only file system")
 
-    monkeypatch.setattr(synthetic, "atomic_save", refuse)
+    monkeypatch.setattr(synthetic, "torch_save", refuse)
     with pytest.warns(UserWarning, match="could not write"):
         x = load_split(cfg, "train")
     assert x.shape == (300, 20)

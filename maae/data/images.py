@@ -28,7 +28,7 @@ import torch
 import torchvision.transforms.functional as TF
 from PIL import Image
 
-from maae.data.synthetic import atomic_save
+from maae.io import torch_save
 
 IMAGE_SHAPES: dict[str, tuple[int, int, int]] = {
     "mnist": (1, 28, 28),
@@ -135,7 +135,7 @@ def _celeba(root: Path, split: str) -> torch.Tensor:
             warnings.warn(f"CelebA cache {cache} does not hold {split} images; rebuilding it", stacklevel=3)
     images = _celeba_build(folder, split)
     try:
-        atomic_save(images, cache)
+        torch_save(cache, images)
     except OSError as err:  # e.g. a read-only data folder: the images are still correct, just not cached
         warnings.warn(f"could not write CelebA cache {cache} ({err})", stacklevel=3)
     return images

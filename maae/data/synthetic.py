@@ -17,11 +17,8 @@ data a cone.
 
 from __future__ import annotations
 
-import contextlib
 import itertools
 import math
-import os
-import tempfile
 import warnings
 from pathlib import Path
 from typing import Any
@@ -30,6 +27,7 @@ import numpy as np
 import torch
 
 from maae.config import DataConfig
+from maae.io import torch_save
 
 FORMAT = 1  # bump when the generating procedure changes, so old caches are regenerated
 BIAS_STD = 0.1
@@ -88,22 +86,6 @@ def generate(cfg: DataConfig) -> dict[str, Any]:
     }
 
 
-def atomic_save(obj: Any, path: Path) -> None:
-    """torch.save through a temporary file in the same folder: readers never see half a file, and
-    concurrent writers of the same cache cannot interleave."""
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
-    try:
-        with os.fdopen(fd, "wb") as f:
-            torch.save(obj, f)
-        os.chmod(tmp, 0o644)
-        os.replace(tmp, path)
-    except BaseException:
-        with contextlib.suppress(OSError):
-            os.unlink(tmp)
-        raise
-
-
 def _read_cache(path: Path, expected: dict[str, int | float]) -> dict[str, Any] | None:
     """The cached data set, or None (with a warning if a file was there but unusable)."""
     if not path.is_file():
@@ -136,7 +118,7 @@ def load(cfg: DataConfig) -> dict[str, Any]:
     if data is None:
         data = generate(cfg)
         try:
-            atomic_save(data, path)
+            torch_save(path, data)
         except OSError as err:  # e.g. a read-only data folder: the data are still correct, just not cached
             warnings.warn(f"could not write synthetic data cache {path} ({err})", stacklevel=2)
     return data

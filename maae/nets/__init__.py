@@ -23,6 +23,9 @@ ARCHITECTURES: dict[str, Builder] = {
     "celeba_res": celeba_res,
 }
 
+# The architectures whose hidden width model.width may override.
+MLP_ARCHITECTURES = ("synthetic_mlp", "dense1024", "mlp1024")
+
 # MNIST and Fashion follow the authors' script (the only released networks), the rest the paper.
 _DEFAULTS = {
     "synthetic": "synthetic_mlp",
@@ -50,4 +53,4 @@ def build_networks(arch: str, m: int, data_shape: tuple[int, ...], width: int | 
     return ARCHITECTURES[arch](m, tuple(data_shape), width)
 
 
-__all__ = ["ARCHITECTURES", "Networks", "build_networks", "default_arch"]
+__all__ = ["ARCHITECTURES", "MLP_ARCHITECTURES", "Networks", "build_networks", "default_arch"]
