@@ -89,8 +89,9 @@ class TrainConfig:
     lr_critic: float = 1e-4
     lr_gen: float = 1e-4
     lr_mask: float = 5e-4
-    rmsprop_alpha: float = 0.9  # TF's RMSProp decay
-    rmsprop_eps: float = 1e-10  # TF's default
+    rmsprop_decay: float = 0.9  # TF's default
+    rmsprop_eps: float = 1e-10  # TF's default, inside the square root as TF has it
+    rmsprop_init: float = 0.0  # start of the squared-gradient average (tf.train's RMSProp: 1; Keras: 0)
     # lambda3 doubles every lambda3_interval steps; None: the authors' 4R, with
     # R = 75 if m <= 20 else min(10000, floor(112.5 m)).
     lambda3_interval: int | None = None
@@ -163,6 +164,7 @@ _NON_NEGATIVE = {
     "model.lambda3",
     "model.active_threshold",
     "data.negative_slope",
+    "train.rmsprop_init",
 }
 _POSITIVE_FLOATS = {
     "model.theta_init_max",
@@ -267,6 +269,8 @@ def _check_consistency(cfg: RunConfig) -> None:
         raise ConfigError(
             f"model.width: applies to the MLP architectures ({', '.join(MLP_ARCHITECTURES)}), not {arch}"
         )
+    if not 0 <= cfg.train.rmsprop_decay < 1:
+        raise ConfigError(f"train.rmsprop_decay: must be in [0, 1), got {cfg.train.rmsprop_decay}")
     if cfg.model.active_threshold > 1:
         raise ConfigError(f"model.active_threshold: must be in [0, 1], got {cfg.model.active_threshold}")
     if cfg.data.name == "synthetic" and cfg.model.recon == "bce":

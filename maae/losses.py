@@ -91,18 +91,17 @@ def critic_loss(
     which scales each gradient coordinate by mu_j.
     """
     prior, code = mu * z, mu * z_hat
+    h_prior, h_code = critic(torch.cat([prior, code])).squeeze(1).chunk(2)
+    omega = h_prior.mean() - h_code.mean()
     b = beta.unsqueeze(1)
     if gp_point == "masked":
         point = (b * prior + (1 - b) * code).requires_grad_(True)
-        critic_input = point
+        h_avg = critic(point)
     elif gp_point == "unmasked":
         point = (b * z + (1 - b) * z_hat).requires_grad_(True)
-        critic_input = mu * point
+        h_avg = critic(mu * point)
     else:
         raise ValueError(f"unknown gradient-penalty point {gp_point!r}")
-    # One critic pass over prior, codes and interpolates: the critic has no batch statistics.
-    h_prior, h_code, h_avg = critic(torch.cat([prior, code, critic_input])).squeeze(1).chunk(3)
-    omega = h_prior.mean() - h_code.mean()
     (grad,) = torch.autograd.grad(h_avg.sum(), point, create_graph=True)
     penalty = (grad.norm(dim=1) - 1).pow(2).mean()
     return -omega + gp_weight * penalty, omega

@@ -29,6 +29,7 @@ from maae.config import ConfigError, RunConfig, resolve
 from maae.data import data_shape, load_split, to_model_input
 from maae.losses import ae_loss, critic_loss, generator_loss, mask_loss, reconstruction, wasserstein_estimate
 from maae.model import MaskAAE, build_model
+from maae.optim import RMSProp
 
 log = logging.getLogger("maae.train")
 
@@ -88,32 +89,24 @@ class _Optimisers:
     def __init__(self, model: MaskAAE, cfg: RunConfig):
         tc = cfg.train
 
-        def rmsprop(params: list[nn.Parameter], lr: float) -> torch.optim.RMSprop:
-            return torch.optim.RMSprop(
-                params, lr=lr, alpha=tc.rmsprop_alpha, eps=tc.rmsprop_eps, foreach=True
-            )
+        def rmsprop(params: list[nn.Parameter], lr: float) -> RMSProp:
+            return RMSProp(params, lr, tc.rmsprop_decay, tc.rmsprop_eps, tc.rmsprop_init)
 
-        self.ae_params = [*model.encoder.parameters(), *model.decoder.parameters()]
-        self.enc_params = list(model.encoder.parameters())
-        self.critic_params = list(model.critic.parameters())
-        self.ae = rmsprop(self.ae_params, tc.lr_ae)
-        self.critic = rmsprop(self.critic_params, tc.lr_critic)
-        self.gen = rmsprop(self.enc_params, tc.lr_gen)
+        self.ae = rmsprop([*model.encoder.parameters(), *model.decoder.parameters()], tc.lr_ae)
+        self.critic = rmsprop(list(model.critic.parameters()), tc.lr_critic)
+        self.gen = rmsprop(list(model.encoder.parameters()), tc.lr_gen)
         self.mask = rmsprop([model.mask.theta], tc.lr_mask) if model.mask is not None else None
 
-    def all(self) -> dict[str, torch.optim.Optimizer]:
+    def all(self) -> dict[str, RMSProp]:
         opts = {"ae": self.ae, "critic": self.critic, "gen": self.gen}
         if self.mask is not None:
             opts["mask"] = self.mask
         return opts
 
 
-def _descend(opt: torch.optim.Optimizer, loss: torch.Tensor, params: list[nn.Parameter]) -> None:
-    """One update of ``params`` on ``loss``; autograd computes only the gradients we need."""
-    grads = torch.autograd.grad(loss, params)
-    for p, g in zip(params, grads, strict=True):
-        p.grad = g
-    opt.step()
+def _descend(opt: RMSProp, loss: torch.Tensor) -> None:
+    """One update of the optimiser's parameters on ``loss``; autograd computes only their gradients."""
+    opt.step(list(torch.autograd.grad(loss, opt.params)))
 
 
 class Trainer:
@@ -203,8 +196,8 @@ class Trainer:
         drop = self.schedule.lr_drop_step is not None and self.step >= self.schedule.lr_drop_step
         if drop and tc.lr_drop == "lr" and self.step == self.schedule.lr_drop_step:
             for opt in (self.opts.ae, self.opts.mask):
-                for group in opt.param_groups if opt is not None else ():
-                    group["lr"] /= tc.lr_drop_factor
+                if opt is not None:
+                    opt.lr /= tc.lr_drop_factor
         loss_scale = 1.0 / tc.lr_drop_factor if drop and tc.lr_drop == "loss_scale" else 1.0
         act = model.output_activation
         out: dict[str, torch.Tensor] = {}
@@ -225,7 +218,7 @@ class Trainer:
             gamma=mc.gamma,
             var_form=mc.var_penalty,
         )
-        _descend(self.opts.ae, loss * loss_scale, self.opts.ae_params)
+        _descend(self.opts.ae, loss * loss_scale)
         out["loss_ae"], out["recon"] = loss.detach(), rec.detach()
 
         # L_dm: the critic, on codes of a frozen encoder.
@@ -239,12 +232,12 @@ class Trainer:
             loss, omega = critic_loss(
                 model.critic, noise[j], codes[j], mu, beta[j], gp_weight=mc.gp_weight, gp_point=mc.gp_point
             )
-            _descend(self.opts.critic, loss, self.opts.critic_params)
+            _descend(self.opts.critic, loss)
         out["loss_dm"], out["omega"] = loss.detach(), omega.detach()
 
         # L_gen: the encoder alone.
         loss = generator_loss(model.critic, mu * model.encoder(x_all[k + 1]))
-        _descend(self.opts.gen, loss, self.opts.enc_params)
+        _descend(self.opts.gen, loss)
         out["loss_gen"] = loss.detach()
 
         # L_mask: theta alone, with the binarising weight doubled on schedule.
@@ -260,7 +253,7 @@ class Trainer:
             rec = reconstruction(x, model.decoder(mu * z_hat), act, mc.recon)
             omega = wasserstein_estimate(model.critic, mu * noise[k], mu * z_hat)
             loss = mask_loss(rec, omega, mu, mc.lambda1, mc.lambda2, self.lambda3)
-            _descend(self.opts.mask, loss * loss_scale, [model.mask.theta])
+            _descend(self.opts.mask, loss * loss_scale)
             model.mask.project_()
             out["loss_mask"] = loss.detach()
         return out
