@@ -15,7 +15,6 @@ a 20,000-iteration CPU run can do what a 500,000-iteration one does (README, "Sy
   binarising pressure grows over the run instead of freezing the random initial mask.
 """
 
-
 from __future__ import annotations
 
 import argparse
@@ -39,14 +38,25 @@ REPO = Path(__file__).resolve().parents[1]
 CPU_RECIPE = {"model.lambda1": 100.0, "train.lr_mask": 5e-3}
 
 
-def run_config(n: int, m: int, mask: bool, seed: int, steps: int, root: str) -> RunConfig:
-    return RunConfig().replace(**CPU_RECIPE, **{
-        "data.name": "synthetic", "data.n": n, "data.root": root,
-        "model.m": m, "model.mask": mask,
-        "train.steps": steps, "train.seed": seed, "train.threads": 1, "train.progress": "none",
-        "train.lambda3_interval": max(1, steps // 20), "train.log_every": max(1, steps // 100),
-        "train.checkpoint_every": max(1, steps // 10),
-    })
+def run_config(n: int, m: int, mask: bool, seed: int, steps: int, root: str, bf16: bool = False) -> RunConfig:
+    return RunConfig().replace(
+        **CPU_RECIPE,
+        **{
+            "train.bf16": bf16,
+            "data.name": "synthetic",
+            "data.n": n,
+            "data.root": root,
+            "model.m": m,
+            "model.mask": mask,
+            "train.steps": steps,
+            "train.seed": seed,
+            "train.threads": 1,
+            "train.progress": "none",
+            "train.lambda3_interval": max(1, steps // 20),
+            "train.log_every": max(1, steps // 100),
+            "train.checkpoint_every": max(1, steps // 10),
+        },
+    )
 
 
 def one_run(args: tuple[RunConfig, str, int]) -> dict:
@@ -59,11 +69,18 @@ def one_run(args: tuple[RunConfig, str, int]) -> dict:
     generated = sample(model, n_samples, torch.Generator().manual_seed(10_000 + cfg.train.seed)).numpy()
     test = load_split(cfg.data, "test")[:n_samples].numpy()
     result = {
-        "n": cfg.data.n, "m": cfg.model.m, "model": summary["model"], "seed": cfg.train.seed,
-        "steps": summary["steps"], "m_active": summary["m_active"],
-        "fd_raw": frechet_distance_between(generated, test), "fd_samples": n_samples,
-        "wall_seconds": round(wall, 1), "train_seconds": summary["train_seconds"],
-        "iterations_per_second": summary["iterations_per_second"], "code_version": summary["code_version"],
+        "n": cfg.data.n,
+        "m": cfg.model.m,
+        "model": summary["model"],
+        "seed": cfg.train.seed,
+        "steps": summary["steps"],
+        "m_active": summary["m_active"],
+        "fd_raw": frechet_distance_between(generated, test),
+        "fd_samples": n_samples,
+        "wall_seconds": round(wall, 1),
+        "train_seconds": summary["train_seconds"],
+        "iterations_per_second": summary["iterations_per_second"],
+        "code_version": summary["code_version"],
         "run_dir": out,
     }
     Path(out, "recovery.json").write_text(json.dumps(result, indent=2) + "\n")
@@ -81,6 +98,7 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("--samples", type=int, default=10_000, help="generated and test points for FD")
     p.add_argument("--out", type=Path, default=REPO / "results" / "synthetic_recovery")
     p.add_argument("--data-root", default=str(REPO / "data"))
+    p.add_argument("--bf16", action="store_true", help="bfloat16 autocast (runs go under OUT/bf16/)")
     args = p.parse_args(argv)
 
     load_split(run_config(args.n, args.m[0], True, 0, 1, args.data_root).data, "train")  # cache once
@@ -88,28 +106,44 @@ def main(argv: list[str] | None = None) -> int:
     for m in args.m:
         for model in args.models:
             for seed in args.seeds:
-                cfg = run_config(args.n, m, model == "maae", seed, args.steps, args.data_root)
-                out = args.out / f"synthetic{args.n}" / model / f"m{m}" / f"seed{seed}"
+                cfg = run_config(args.n, m, model == "maae", seed, args.steps, args.data_root, args.bf16)
+                out = (
+                    args.out
+                    / ("bf16" if args.bf16 else "")
+                    / f"synthetic{args.n}"
+                    / model
+                    / f"m{m}"
+                    / f"seed{seed}"
+                )
                 jobs.append((cfg, str(out), args.samples))
     print(f"{len(jobs)} runs of {args.steps} iterations, {args.jobs} at a time", file=sys.stderr)
     with ProcessPoolExecutor(max_workers=args.jobs) as pool:
         results = list(pool.map(one_run, jobs))
 
-    print(f"\nSynthetic{args.n}: {args.steps} iterations per run; FD on the raw data, "
-          f"{args.samples} generated vs {args.samples} test points")
+    print(
+        f"\nSynthetic{args.n}{' (bf16 autocast)' if args.bf16 else ''}: {args.steps} iterations per run; "
+        f"FD on the raw data, {args.samples} generated vs {args.samples} test points"
+    )
     print(f"{'model':<6}{'m':>4}{'seed':>6}{'m_A':>6}{'FD':>10}{'wall s':>9}{'it/s':>8}")
     for r in results:
-        print(f"{r['model']:<6}{r['m']:>4}{r['seed']:>6}{r['m_active']:>6}{r['fd_raw']:>10.4f}"
-              f"{r['wall_seconds']:>9.1f}{r['iterations_per_second']:>8.1f}")
+        print(
+            f"{r['model']:<6}{r['m']:>4}{r['seed']:>6}{r['m_active']:>6}{r['fd_raw']:>10.4f}"
+            f"{r['wall_seconds']:>9.1f}{r['iterations_per_second']:>8.1f}"
+        )
     for m in args.m:
         maae = [r for r in results if r["m"] == m and r["model"] == "maae"]
         if maae:
             hits = sum(abs(r["m_active"] - args.n) <= 2 and r["m_active"] >= args.n - 1 for r in maae)
-            print(f"m={m}: MAAE m_A within [n-1, n+2] for {hits}/{len(maae)} seeds; "
-                  f"median FD MAAE {np.median([r['fd_raw'] for r in maae]):.4f}", end="")
+            print(
+                f"m={m}: MAAE m_A within [n-1, n+2] for {hits}/{len(maae)} seeds; "
+                f"median FD MAAE {np.median([r['fd_raw'] for r in maae]):.4f}",
+                end="",
+            )
             wae = [r["fd_raw"] for r in results if r["m"] == m and r["model"] == "wae"]
             print(f", WAE {np.median(wae):.4f}" if wae else "")
-    (args.out / f"synthetic{args.n}_summary.json").write_text(json.dumps(results, indent=2) + "\n")
+    (args.out / f"synthetic{args.n}{'_bf16' if args.bf16 else ''}_summary.json").write_text(
+        json.dumps(results, indent=2) + "\n"
+    )
     return 0
 
 

@@ -1,4 +1,4 @@
-"""Command line: ``python -m maae {train,sample,encode,config}``.
+"""Command line: ``python -m maae {train,sample,encode,score,config}``.
 
 Configs are YAML or JSON files in the shape of maae.config.RunConfig (sections data, model,
 train); ``--set section.key=value`` overrides one value. Bad values fail before any work starts,
@@ -54,9 +54,76 @@ def _parser() -> argparse.ArgumentParser:
     p.add_argument("--limit", type=int, default=None, help="encode only the first N rows")
     p.add_argument("--out", "-o", type=Path, required=True, help="output .npy file")
 
+    _add_score_parser(sub)
+
     p = sub.add_parser("config", help="print the fully resolved config as JSON")
     _add_config_args(p)
     return parser
+
+
+def _add_score_parser(sub: argparse._SubParsersAction) -> None:
+    from maae.metrics.options import ScoreOptions
+
+    defaults = ScoreOptions()
+
+    p = sub.add_parser("score", help="score a trained run (FID or fd_raw, KDE, m_A, NAC) into scores.json")
+    p.add_argument("--run", type=Path, required=True, help="a run folder written by 'train'")
+    p.add_argument(
+        "--metrics",
+        help="comma-separated subset; default: all that apply (images: fid,fd_lenet,nac; synthetic: "
+        "fd_raw,kde,nac; kde_sklearn on request)",
+    )
+    integers = {
+        "n_samples": "generated samples",
+        "n_real": "real test samples for fid, fd_lenet and fd_raw",
+        "n_codes": "test codes for NAC",
+        "kde_n_fit": "train rows the KDE is fitted on",
+        "kde_n_val": "val rows its bandwidth is chosen on",
+        "seed": "seed of the prior draws",
+    }
+    for key, text in integers.items():
+        flag = "--" + key.replace("_", "-")
+        p.add_argument(flag, type=int, default=getattr(defaults, key), help=f"{text} (default %(default)s)")
+    p.add_argument("--no-minmax", action="store_true", help="skip the authors' per-image min-max of samples")
+    p.add_argument("--bf16", action="store_true", help="bfloat16 Inception: faster, features move ~2%%")
+    p.add_argument("--no-channels-last", action="store_true", help="plain NCHW Inception (slower on CPU)")
+    p.add_argument("--no-download", action="store_true", help="never try to download the Inception weights")
+    p.add_argument(
+        "--cache-dir", type=Path, help="real statistics and classifiers (<data.root>/metrics_cache)"
+    )
+    p.add_argument("--device", choices=["auto", "cpu", "cuda"], default=defaults.device)
+
+
+def _score(args: argparse.Namespace) -> int:
+    from maae.metrics.score import SCORES_FILE, ScoreOptions, score_run
+
+    metrics = None
+    if args.metrics is not None:
+        metrics = tuple(m.strip() for m in args.metrics.split(",") if m.strip())
+        if not metrics:
+            raise ConfigError("--metrics: expected a comma-separated list, e.g. fid,nac")
+    opts = ScoreOptions(
+        metrics=metrics,
+        n_samples=args.n_samples,
+        n_real=args.n_real,
+        n_codes=args.n_codes,
+        kde_n_fit=args.kde_n_fit,
+        kde_n_val=args.kde_n_val,
+        seed=args.seed,
+        minmax_generated=not args.no_minmax,
+        fid_precision="bf16" if args.bf16 else "fp32",
+        channels_last=not args.no_channels_last,
+        download=not args.no_download,
+        cache_dir=None if args.cache_dir is None else str(args.cache_dir),
+        device=args.device,
+    )
+    result = score_run(args.run, opts)
+    values = [
+        f"{name}={s['value']:.4g}" if s["value"] is not None else f"{name}=n/a"
+        for name, s in result["scores"].items()
+    ]
+    print(f"{' '.join(values)} m_A={result['m_active']} -> {args.run / SCORES_FILE}")
+    return 0
 
 
 def _save_npy(path: Path, array: np.ndarray) -> None:
@@ -69,11 +136,12 @@ def main(argv: list[str] | None = None) -> int:
     args = _parser().parse_args(argv)
     logging.basicConfig(level=logging.INFO, format="%(message)s")
     from maae.data import DataUnavailableError
+    from maae.metrics import WeightsUnavailableError
     from maae.train import NonFiniteLossError
 
     try:
         return _run(args)
-    except (ConfigError, DataUnavailableError, FileNotFoundError) as err:
+    except (ConfigError, DataUnavailableError, FileNotFoundError, WeightsUnavailableError) as err:
         print(f"error: {err}", file=sys.stderr)
         return 2
     except NonFiniteLossError as err:
@@ -95,6 +163,9 @@ def _run(args: argparse.Namespace) -> int:
             f"in {summary['train_seconds']:.0f} s -> {args.out}"
         )
         return 0
+
+    if args.command == "score":
+        return _score(args)
 
     from maae.model import load_trained
 

@@ -185,13 +185,13 @@ class Trainer:
 
     # ---- one iteration ----------------------------------------------------------------------
     def _iteration(self, data: torch.Tensor) -> dict[str, torch.Tensor]:
-        cfg, model = self.cfg, self.model
-        mc, tc = cfg.model, cfg.train
-        b, k, m = tc.batch_size, tc.critic_steps, mc.m
+        """Algorithm 2's loop body; returns the last value of each loss (detached) for the log."""
+        tc, model = self.cfg.train, self.model
+        b, k = tc.batch_size, tc.critic_steps
         n_batches = k + (3 if model.mask is not None else 2)
         idx = torch.randint(data.shape[0], (n_batches * b,), generator=self.gen)
         x_all = to_model_input(data[idx.to(data.device)]).view(n_batches, b, *self.shape)
-        noise = torch.randn((k + 1, b, m), generator=self.gen).to(self.device)
+        noise = torch.randn((k + 1, b, model.m), generator=self.gen).to(self.device)
         beta = torch.rand((k, b), generator=self.gen).to(self.device)
         drop = self.schedule.lr_drop_step is not None and self.step >= self.schedule.lr_drop_step
         if drop and tc.lr_drop == "lr" and self.step == self.schedule.lr_drop_step:
@@ -199,19 +199,25 @@ class Trainer:
                 if opt is not None:
                     opt.lr /= tc.lr_drop_factor
         loss_scale = 1.0 / tc.lr_drop_factor if drop and tc.lr_drop == "loss_scale" else 1.0
-        act = model.output_activation
-        out: dict[str, torch.Tensor] = {}
 
-        # L_ae: encoder and decoder, mask fixed.
         mu = model.mu().detach()
-        x = x_all[0]
+        out = self._ae_step(x_all[0], mu, loss_scale)
+        out |= self._critic_steps(x_all[1 : k + 1], noise[:k], beta, mu)
+        out |= self._generator_step(x_all[k + 1], mu)
+        if model.mask is not None:
+            out |= self._mask_step(x_all[k + 2], noise[k], loss_scale)
+        return out
+
+    def _ae_step(self, x: torch.Tensor, mu: torch.Tensor, loss_scale: float) -> dict[str, torch.Tensor]:
+        """L_ae (Eq. 15): encoder and decoder, with the mask held fixed."""
+        model, mc = self.model, self.cfg.model
         z_hat = model.encoder(x)
         loss, rec = ae_loss(
             x,
             model.decoder(mu * z_hat),
             z_hat,
             mu if model.mask is not None else None,
-            activation=act,
+            activation=model.output_activation,
             recon=mc.recon,
             alpha1=mc.alpha1,
             alpha2=mc.alpha2,
@@ -219,48 +225,53 @@ class Trainer:
             var_form=mc.var_penalty,
         )
         _descend(self.opts.ae, loss * loss_scale)
-        out["loss_ae"], out["recon"] = loss.detach(), rec.detach()
+        return {"loss_ae": loss.detach(), "recon": rec.detach()}
 
-        # L_dm: the critic, on codes of a frozen encoder.
+    def _critic_steps(
+        self, xs: torch.Tensor, noise: torch.Tensor, beta: torch.Tensor, mu: torch.Tensor
+    ) -> dict[str, torch.Tensor]:
+        """L_dm (Eq. 17), once per batch of ``xs``. The encoder does not change during these steps,
+        so without batch norm all batches are encoded in one pass."""
+        model, mc = self.model, self.cfg.model
         with torch.no_grad():
-            xs = x_all[1 : k + 1]
             if self._encoder_has_bn:
-                codes = torch.stack([model.encoder(xi) for xi in xs])
+                codes = torch.stack([model.encoder(x) for x in xs])
             else:
-                codes = model.encoder(xs.flatten(0, 1)).view(k, b, m)
-        for j in range(k):
+                codes = model.encoder(xs.flatten(0, 1)).view(*xs.shape[:2], model.m)
+        for z, z_hat, b in zip(noise, codes, beta, strict=True):
             loss, omega = critic_loss(
-                model.critic, noise[j], codes[j], mu, beta[j], gp_weight=mc.gp_weight, gp_point=mc.gp_point
+                model.critic, z, z_hat, mu, b, gp_weight=mc.gp_weight, gp_point=mc.gp_point
             )
             _descend(self.opts.critic, loss)
-        out["loss_dm"], out["omega"] = loss.detach(), omega.detach()
+        return {"loss_dm": loss.detach(), "omega": omega.detach()}
 
-        # L_gen: the encoder alone.
-        loss = generator_loss(model.critic, mu * model.encoder(x_all[k + 1]))
+    def _generator_step(self, x: torch.Tensor, mu: torch.Tensor) -> dict[str, torch.Tensor]:
+        """L_gen (Eq. 16): the encoder alone moves its codes towards the prior."""
+        loss = generator_loss(self.model.critic, mu * self.model.encoder(x))
         _descend(self.opts.gen, loss)
-        out["loss_gen"] = loss.detach()
+        return {"loss_gen": loss.detach()}
 
-        # L_mask: theta alone, with the binarising weight doubled on schedule.
-        if model.mask is not None:
-            if self.step % self.schedule.lambda3_interval == 0:
-                self.lambda3 *= 2.0
-                if mc.lambda3_cap is not None:
-                    self.lambda3 = min(self.lambda3, mc.lambda3_cap)
-            x = x_all[k + 2]
-            with torch.no_grad():
-                z_hat = model.encoder(x)
-            mu = model.mu()
-            rec = reconstruction(x, model.decoder(mu * z_hat), act, mc.recon)
-            omega = wasserstein_estimate(model.critic, mu * noise[k], mu * z_hat)
-            loss = mask_loss(rec, omega, mu, mc.lambda1, mc.lambda2, self.lambda3)
-            _descend(self.opts.mask, loss * loss_scale)
-            model.mask.project_()
-            out["loss_mask"] = loss.detach()
-        return out
+    def _mask_step(self, x: torch.Tensor, z: torch.Tensor, loss_scale: float) -> dict[str, torch.Tensor]:
+        """L_mask (Eq. 18): theta alone, with lambda3 doubled every lambda3_interval steps."""
+        model, mc = self.model, self.cfg.model
+        if self.step % self.schedule.lambda3_interval == 0:
+            self.lambda3 *= 2.0
+            if mc.lambda3_cap is not None:
+                self.lambda3 = min(self.lambda3, mc.lambda3_cap)
+        with torch.no_grad():
+            z_hat = model.encoder(x)
+        mu = model.mu()
+        rec = reconstruction(x, model.decoder(mu * z_hat), model.output_activation, mc.recon)
+        omega = wasserstein_estimate(model.critic, mu * z, mu * z_hat)
+        loss = mask_loss(rec, omega, mu, mc.lambda1, mc.lambda2, self.lambda3)
+        _descend(self.opts.mask, loss * loss_scale)
+        model.mask.project_()
+        return {"loss_mask": loss.detach()}
 
     # ---- the loop ---------------------------------------------------------------------------
     def run(self) -> dict[str, Any]:
         """Train to ``train.steps`` (resuming from the newest checkpoint) and write the run folder."""
+        code_version = provenance.code_version()  # at the start: the code that runs, not what came after
         data = self._train_data if self._train_data is not None else load_split(self.cfg.data, "train")
         data = data.to(self.device)
         self._init_state()
@@ -312,7 +323,7 @@ class Trainer:
             if bar is not None:
                 bar.close()
             metrics.close()
-        return self._finish()
+        return self._finish(code_version)
 
     def _raise_if_bad(self, bad: torch.Tensor, last_good: int) -> None:
         if bool(bad.any()):
@@ -335,7 +346,7 @@ class Trainer:
         row.update({f"mu_{j}": float(v) for j, v in enumerate(mu)})
         return row
 
-    def _finish(self) -> dict[str, Any]:
+    def _finish(self, code_version: str) -> dict[str, Any]:
         model_path = self.out / "model.pt"
         io.torch_save(model_path, {"model": self.model.state_dict(), "config": self.cfg.to_dict()})
         mu = self.model.mu().detach().float().cpu()
@@ -345,7 +356,7 @@ class Trainer:
             "iterations_per_second": round(self.step / self.train_seconds, 3) if self.train_seconds else None,
             "device": provenance.device_name(self.device),
             "versions": provenance.package_versions(),
-            "code_version": provenance.code_version(),
+            "code_version": code_version,
             "model": "maae" if self.cfg.model.mask else "wae",
             "m": self.cfg.model.m,
             "m_active": self.model.active_dimensions(),

@@ -1,4 +1,10 @@
-"""Fréchet distance between two Gaussians fitted to feature sets (Heusel et al., 2017)."""
+"""Fréchet distance between two Gaussians fitted to feature sets (Heusel et al., 2017).
+
+Same value as pytorch-fid's ``calculate_frechet_distance`` (unbiased covariances, float64), by another route:
+pytorch-fid takes scipy's sqrtm of S1 S2 (slow, and broken in scipy 1.11-1.12) and adds 1e-6 to the
+diagonals when it fails on a singular product; the eigendecompositions here are exact for singular and
+near-singular PSD covariances, so no offset is ever added.
+"""
 
 from __future__ import annotations
 
@@ -26,6 +32,13 @@ def frechet_distance(mu1: np.ndarray, sigma1: np.ndarray, mu2: np.ndarray, sigma
     """
     mu1, mu2 = np.atleast_1d(np.asarray(mu1, np.float64)), np.atleast_1d(np.asarray(mu2, np.float64))
     s1, s2 = np.atleast_2d(np.asarray(sigma1, np.float64)), np.atleast_2d(np.asarray(sigma2, np.float64))
+    d = mu1.shape[0]
+    if mu1.shape != (d,) or mu2.shape != (d,) or s1.shape != (d, d) or s2.shape != (d, d):
+        raise ValueError(
+            f"statistics do not match: means {mu1.shape}, {mu2.shape}; covariances {s1.shape}, {s2.shape}"
+        )
+    if not all(np.isfinite(a).all() for a in (mu1, mu2, s1, s2)):
+        raise ValueError("statistics hold NaN or inf (non-finite features?)")
     root1 = _psd_sqrt(s1)
     inner = root1 @ s2 @ root1
     eig = np.linalg.eigvalsh((inner + inner.T) / 2)
