@@ -42,6 +42,15 @@ def test_frechet_matches_pytorch_fid(case: str, stats: tuple[np.ndarray, ...]) -
     assert ours == pytest.approx(theirs, rel=1e-6), case
 
 
+@pytest.mark.parametrize(("case", "stats"), _stat_pairs(), ids=[c for c, _ in _stat_pairs()])
+def test_frechet_without_a_cholesky_factor_takes_the_psd_root(case, stats, monkeypatch) -> None:
+    def no_factor(_matrix: np.ndarray) -> np.ndarray:
+        raise np.linalg.LinAlgError("not positive definite")
+
+    monkeypatch.setattr(np.linalg, "cholesky", no_factor)
+    assert frechet_distance(*stats) == pytest.approx(calculate_frechet_distance(*stats), rel=1e-6), case
+
+
 def test_frechet_of_a_set_with_itself_is_zero() -> None:
     rng = np.random.default_rng(1)
     x = rng.standard_normal((30, 64)) * 3 + 1

@@ -52,7 +52,7 @@ class DataUnavailableError(RuntimeError):
     """A data file is missing or unreadable; the one-line message names it and says how to obtain it."""
 
 
-def _unavailable(path: Path, problem: str, how: str) -> DataUnavailableError:
+def unavailable(path: Path, problem: str, how: str) -> DataUnavailableError:
     return DataUnavailableError(" ".join(f"{path}: {problem}; {how}".split()))
 
 
@@ -67,52 +67,80 @@ def load_split(name: str, root: Path, split: str) -> torch.Tensor:
     raise ValueError(f"unknown image data set {name!r} (known: {', '.join(IMAGE_SHAPES)})")
 
 
-def _idx_images(name: str, root: Path, split: str) -> torch.Tensor:
+def idx_how(name: str, root: Path) -> str:
     folder, url = IDX_SOURCES[name]
-    raw = root / folder / "raw"
-    how = (
+    return (
         f"download train-images-idx3-ubyte.gz, train-labels-idx1-ubyte.gz, t10k-images-idx3-ubyte.gz and "
-        f"t10k-labels-idx1-ubyte.gz from {url} into {raw} (gzipped or extracted)"
+        f"t10k-labels-idx1-ubyte.gz from {url} into {root / folder / 'raw'} (gzipped or extracted)"
     )
-    stem = f"{'train' if split == 'train' else 't10k'}-images-idx3-ubyte"
+
+
+def read_idx(name: str, root: Path, kind: str, split: str) -> tuple[Path, bytes]:
+    """The decompressed bytes of one MNIST-format file (``kind`` images or labels), extracted or .gz."""
+    raw = root / IDX_SOURCES[name][0] / "raw"
+    stem = f"{'train' if split == 'train' else 't10k'}-{kind}-idx{3 if kind == 'images' else 1}-ubyte"
     path = next((p for p in (raw / stem, raw / f"{stem}.gz") if p.is_file()), None)
     if path is None:
-        raise _unavailable(raw / f"{stem}.gz", "missing (nor is the extracted file there)", how)
+        raise unavailable(
+            raw / f"{stem}.gz", "missing (nor is the extracted file there)", idx_how(name, root)
+        )
     try:
         data = path.read_bytes()
-        if path.suffix == ".gz":
-            data = gzip.decompress(data)
+        return path, gzip.decompress(data) if path.suffix == ".gz" else data
     except (OSError, EOFError, zlib.error) as err:
-        raise _unavailable(path, f"unreadable ({err})", how) from err
+        raise unavailable(path, f"unreadable ({err})", idx_how(name, root)) from err
+
+
+def _idx_images(name: str, root: Path, split: str) -> torch.Tensor:
+    path, data = read_idx(name, root, "images", split)
     header = struct.unpack(">4I", data[:16]) if len(data) >= 16 else None
     if header is None or header[0] != 2051 or header[2:] != (28, 28) or len(data) != 16 + header[1] * 784:
-        raise _unavailable(path, "not an idx file of 28x28 uint8 images (bad header or length)", how)
+        raise unavailable(
+            path, "not an idx file of 28x28 uint8 images (bad header or length)", idx_how(name, root)
+        )
     return torch.from_numpy(np.frombuffer(data, dtype=np.uint8, offset=16).reshape(-1, 1, 28, 28).copy())
 
 
-def _cifar10(root: Path, split: str) -> torch.Tensor:
+def cifar_how(root: Path) -> str:
+    return f"download cifar-10-python.tar.gz from {CIFAR_URL} and extract it into {root}"
+
+
+def read_cifar_batches(root: Path, split: str) -> list[tuple[Path, dict]]:
+    """The unpickled CIFAR-10 python batches of a split, in order, each with its path."""
     folder = root / "cifar-10-batches-py"
-    how = f"download cifar-10-python.tar.gz from {CIFAR_URL} and extract it into {root}"
     names = [f"data_batch_{i}" for i in range(1, 6)] if split == "train" else ["test_batch"]
-    return torch.from_numpy(np.concatenate([_cifar_batch(folder / name, how) for name in names]))
+    batches = []
+    for path in (folder / name for name in names):
+        if not path.is_file():
+            raise unavailable(path, "missing", cifar_how(root))
+        try:
+            with path.open("rb") as f:
+                batch = pickle.load(f, encoding="bytes")
+        except Exception as err:
+            raise unavailable(path, f"unreadable ({type(err).__name__}: {err})", cifar_how(root)) from err
+        if not isinstance(batch, dict):
+            raise unavailable(path, "not a CIFAR-10 python batch (no dict inside)", cifar_how(root))
+        batches.append((path, batch))
+    return batches
 
 
-def _cifar_batch(path: Path, how: str) -> np.ndarray:
-    if not path.is_file():
-        raise _unavailable(path, "missing", how)
-    try:
-        with path.open("rb") as f:
-            batch = pickle.load(f, encoding="bytes")
-    except Exception as err:  # a damaged pickle can fail with nearly any exception type
-        raise _unavailable(path, f"unreadable ({type(err).__name__}: {err})", how) from err
-    data = batch.get(b"data") if isinstance(batch, dict) else None
-    if not (
-        isinstance(data, np.ndarray) and data.dtype == np.uint8 and data.ndim == 2 and data.shape[1] == 3072
-    ):
-        raise _unavailable(
-            path, "not a CIFAR-10 python batch (no b'data' uint8 array of shape (N, 3072))", how
-        )
-    return data.reshape(-1, 3, 32, 32)  # rows hold the R, G and B planes in turn: already CHW
+def _cifar10(root: Path, split: str) -> torch.Tensor:
+    arrays = []
+    for path, batch in read_cifar_batches(root, split):
+        data = batch.get(b"data")
+        if not (
+            isinstance(data, np.ndarray)
+            and data.dtype == np.uint8
+            and data.ndim == 2
+            and data.shape[1] == 3072
+        ):
+            raise unavailable(
+                path,
+                "not a CIFAR-10 python batch (no b'data' uint8 array of shape (N, 3072))",
+                cifar_how(root),
+            )
+        arrays.append(data.reshape(-1, 3, 32, 32))  # rows hold the R, G and B planes in turn: already CHW
+    return torch.from_numpy(np.concatenate(arrays))
 
 
 def _celeba(root: Path, split: str) -> torch.Tensor:
@@ -144,11 +172,11 @@ def _celeba(root: Path, split: str) -> torch.Tensor:
 def _celeba_files(folder: Path, split: str, how: str) -> list[Path]:
     listing = folder / "list_eval_partition.txt"
     if not listing.is_file():
-        raise _unavailable(listing, "missing", how)
+        raise unavailable(listing, "missing", how)
     try:
         lines = listing.read_text().splitlines()
     except (OSError, UnicodeDecodeError) as err:
-        raise _unavailable(listing, f"unreadable ({err})", how) from err
+        raise unavailable(listing, f"unreadable ({err})", how) from err
     wanted = str(CELEBA_PARTITIONS[split])
     files = []
     for number, line in enumerate(lines, 1):
@@ -156,11 +184,11 @@ def _celeba_files(folder: Path, split: str, how: str) -> list[Path]:
         if not fields:
             continue
         if len(fields) != 2 or fields[1] not in ("0", "1", "2"):
-            raise _unavailable(listing, f"line {number} is not '<image>.jpg <0|1|2>'", how)
+            raise unavailable(listing, f"line {number} is not '<image>.jpg <0|1|2>'", how)
         if fields[1] == wanted:
             files.append(folder / "img_align_celeba" / fields[0])
     if not files:
-        raise _unavailable(listing, f"lists no image of partition {wanted} ({split})", how)
+        raise unavailable(listing, f"lists no image of partition {wanted} ({split})", how)
     return files
 
 
@@ -171,7 +199,7 @@ def _celeba_build(folder: Path, split: str) -> torch.Tensor:
     )
     files = _celeba_files(folder, split, how)
     if not files[0].parent.is_dir():
-        raise _unavailable(files[0].parent, "missing", how)
+        raise unavailable(files[0].parent, "missing", how)
     out = torch.empty((len(files), *IMAGE_SHAPES["celeba"]), dtype=torch.uint8)
     with ThreadPoolExecutor(max_workers=os.cpu_count()) as pool:  # PIL decodes without holding the GIL
         for start in range(0, len(files), CELEBA_CHUNK):
@@ -187,5 +215,5 @@ def _celeba_crop(path: Path, how: str) -> torch.Tensor:
         with Image.open(path) as image:
             rgb = np.array(image.convert("RGB"))
     except (OSError, ValueError, SyntaxError) as err:  # PIL's errors for missing, truncated or foreign files
-        raise _unavailable(path, f"unreadable image ({err})", how) from err
+        raise unavailable(path, f"unreadable image ({err})", how) from err
     return TF.center_crop(torch.from_numpy(rgb).permute(2, 0, 1), [CELEBA_CROP, CELEBA_CROP])

@@ -2,7 +2,7 @@
 
 Same value as pytorch-fid's ``calculate_frechet_distance`` (unbiased covariances, float64), by another route:
 pytorch-fid takes scipy's sqrtm of S1 S2 (slow, and broken in scipy 1.11-1.12) and adds 1e-6 to the
-diagonals when it fails on a singular product; the eigendecompositions here are exact for singular and
+diagonals when it fails on a singular product; the symmetric route here is exact for singular and
 near-singular PSD covariances, so no offset is ever added.
 """
 
@@ -24,12 +24,20 @@ def _psd_sqrt(sigma: np.ndarray) -> np.ndarray:
     return (v * np.sqrt(np.clip(w, 0, None))) @ v.T
 
 
-def frechet_distance(mu1: np.ndarray, sigma1: np.ndarray, mu2: np.ndarray, sigma2: np.ndarray) -> float:
-    """||mu1 - mu2||^2 + tr(S1) + tr(S2) - 2 tr((S1^1/2 S2 S1^1/2)^1/2).
+def _trace_sqrt_product(s1: np.ndarray, s2: np.ndarray) -> float:
+    """tr((S1 S2)^1/2). With S2 = F F^T, S1 S2 has the eigenvalues of the symmetric PSD F^T S1 F, so one
+    Cholesky factor and one eigenvalue-only decomposition suffice (0.7 s at 2048-d on 2 cores, scipy's
+    sqrtm 10 s). A singular S2 (fewer samples than dimensions) has no Cholesky factor: its PSD root does."""
+    try:
+        factor = np.linalg.cholesky(s2)
+    except np.linalg.LinAlgError:
+        factor = _psd_sqrt(s2)
+    inner = factor.T @ s1 @ factor
+    return float(np.sqrt(np.clip(np.linalg.eigvalsh((inner + inner.T) / 2), 0, None)).sum())
 
-    tr((S1 S2)^1/2) equals the trace of the symmetric PSD square root of S1^1/2 S2 S1^1/2, which two
-    eigendecompositions give exactly and fast, with no complex parts (scipy's sqrtm is ~10x slower).
-    """
+
+def frechet_distance(mu1: np.ndarray, sigma1: np.ndarray, mu2: np.ndarray, sigma2: np.ndarray) -> float:
+    """||mu1 - mu2||^2 + tr(S1) + tr(S2) - 2 tr((S1 S2)^1/2), in float64."""
     mu1, mu2 = np.atleast_1d(np.asarray(mu1, np.float64)), np.atleast_1d(np.asarray(mu2, np.float64))
     s1, s2 = np.atleast_2d(np.asarray(sigma1, np.float64)), np.atleast_2d(np.asarray(sigma2, np.float64))
     d = mu1.shape[0]
@@ -39,12 +47,8 @@ def frechet_distance(mu1: np.ndarray, sigma1: np.ndarray, mu2: np.ndarray, sigma
         )
     if not all(np.isfinite(a).all() for a in (mu1, mu2, s1, s2)):
         raise ValueError("statistics hold NaN or inf (non-finite features?)")
-    root1 = _psd_sqrt(s1)
-    inner = root1 @ s2 @ root1
-    eig = np.linalg.eigvalsh((inner + inner.T) / 2)
-    tr_covmean = np.sqrt(np.clip(eig, 0, None)).sum()
     diff = mu1 - mu2
-    return float(diff @ diff + np.trace(s1) + np.trace(s2) - 2 * tr_covmean)
+    return float(diff @ diff + np.trace(s1) + np.trace(s2) - 2 * _trace_sqrt_product(s1, s2))
 
 
 def frechet_distance_between(a: np.ndarray, b: np.ndarray) -> float:

@@ -3,17 +3,14 @@ images only). Same files and folders as maae.data.images; CelebA has no class la
 
 from __future__ import annotations
 
-import gzip
-import pickle
 import struct
-import zlib
 from pathlib import Path
 
 import numpy as np
 import torch
 
 from maae.config import DataConfig
-from maae.data.images import CIFAR_URL, IDX_SOURCES, DataUnavailableError
+from maae.data.images import IDX_SOURCES, cifar_how, idx_how, read_cifar_batches, read_idx, unavailable
 from maae.metrics.options import LABELLED
 
 
@@ -27,43 +24,18 @@ def load_labels(cfg: DataConfig, split: str) -> torch.Tensor:
     raise ValueError(f"{cfg.name} has no class labels in this suite (labelled: {', '.join(LABELLED)})")
 
 
-def _missing(path: Path, problem: str, how: str) -> DataUnavailableError:
-    return DataUnavailableError(f"{path}: {problem}; {how}")
-
-
 def _idx_labels(name: str, root: Path, split: str) -> torch.Tensor:
-    folder, url = IDX_SOURCES[name]
-    raw = root / folder / "raw"
-    stem = f"{'train' if split == 'train' else 't10k'}-labels-idx1-ubyte"
-    how = f"download {stem}.gz from {url} into {raw} (gzipped or extracted)"
-    path = next((p for p in (raw / stem, raw / f"{stem}.gz") if p.is_file()), None)
-    if path is None:
-        raise _missing(raw / f"{stem}.gz", "missing (nor is the extracted file there)", how)
-    try:
-        data = path.read_bytes()
-        if path.suffix == ".gz":
-            data = gzip.decompress(data)
-    except (OSError, EOFError, zlib.error) as err:
-        raise _missing(path, f"unreadable ({err})", how) from err
+    path, data = read_idx(name, root, "labels", split)
     header = struct.unpack(">2I", data[:8]) if len(data) >= 8 else None
     if header is None or header[0] != 2049 or len(data) != 8 + header[1]:
-        raise _missing(path, "not an idx label file (bad header or length)", how)
+        raise unavailable(path, "not an idx label file (bad header or length)", idx_how(name, root))
     return torch.from_numpy(np.frombuffer(data, dtype=np.uint8, offset=8).astype(np.int64))
 
 
 def _cifar10_labels(root: Path, split: str) -> torch.Tensor:
-    folder = root / "cifar-10-batches-py"
-    how = f"download cifar-10-python.tar.gz from {CIFAR_URL} and extract it into {root}"
-    names = [f"data_batch_{i}" for i in range(1, 6)] if split == "train" else ["test_batch"]
     labels = []
-    for name in names:
-        path = folder / name
-        if not path.is_file():
-            raise _missing(path, "missing", how)
-        try:
-            with path.open("rb") as f:
-                batch = pickle.load(f, encoding="bytes")  # trusted as maae.data.images trusts it
-            labels.append(np.asarray(batch[b"labels"], dtype=np.int64))
-        except Exception as err:
-            raise _missing(path, f"no readable b'labels' ({type(err).__name__}: {err})", how) from err
+    for path, batch in read_cifar_batches(root, split):
+        if not isinstance(batch.get(b"labels"), list):
+            raise unavailable(path, "not a CIFAR-10 python batch (no b'labels' list)", cifar_how(root))
+        labels.append(np.asarray(batch[b"labels"], dtype=np.int64))
     return torch.from_numpy(np.concatenate(labels))
