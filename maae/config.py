@@ -3,7 +3,7 @@
 Every place where the paper and the authors' TensorFlow script disagree is an option here.
 Defaults follow the authors' script (the code that produced the paper's numbers); where that
 script has no counterpart (synthetic data, CIFAR-10 and CelebA networks) they follow the paper.
-Each option's docstring names both sides (see also ``docs`` in the README).
+Each option's comment names both sides; the README tabulates them ("Paper versus the authors' code").
 """
 
 from __future__ import annotations
