@@ -9,7 +9,8 @@ The hyper-parameters are the library defaults (the authors' script) except three
 a 20,000-iteration CPU run can do what a 500,000-iteration one does (README, "Synthetic data"):
 - lambda1 = 30 (not 1000): with the reconstruction averaged over the 128 data dimensions, 1000
   lets the reconstruction term drown the Wasserstein term of L_mask and the mask stops at m_A 11-13
-  (Synthetic8, m = 24); 100 is enough at n = 8 and 16 but stops at m_A 6-7 for n = 4;
+  (Synthetic8, m = 24); 100 suffices at n = 8 and 16 but stalls at m_A 6-7 at n = 4, where 30
+  reaches n in one seed of three (5 and 6 in the others);
 - lr_mask = 5e-3 (not 5e-4): under RMSProp theta moves about lr per step, so a 25x shorter run
   needs a larger step to travel as far;
 - lambda3 doubles every steps/20 iterations (the authors' 4R is 300 for m <= 20), so the
