@@ -283,7 +283,8 @@ class Trainer:
             log.info("resuming %s from step %d", self.out, self.step)
         metrics = _MetricsLog(self.out / "metrics.csv", keep_until=self.step)
         steps = self.cfg.train.steps
-        bad = torch.zeros(len(LOSS_NAMES), dtype=torch.bool, device=self.device)
+        self._loss_names = LOSS_NAMES if self.model.mask is not None else LOSS_NAMES[:-1]
+        bad = torch.zeros(len(self._loss_names), dtype=torch.bool, device=self.device)
         last_good = self.step
         bar = _progress(self.cfg.train.progress, steps, self.step)
         autocast = (
@@ -298,7 +299,7 @@ class Trainer:
                 self.step += 1
                 with autocast:
                     out = self._iteration(data)
-                losses = torch.stack([out.get(k, out["loss_ae"]) for k in LOSS_NAMES]).float()
+                losses = torch.stack([out[k] for k in self._loss_names]).float()
                 bad |= ~torch.isfinite(losses)
                 if bar is not None:
                     bar.update(1)
@@ -327,7 +328,7 @@ class Trainer:
 
     def _raise_if_bad(self, bad: torch.Tensor, last_good: int) -> None:
         if bool(bad.any()):
-            names = [n for n, b in zip(LOSS_NAMES, bad.tolist(), strict=True) if b]
+            names = [n for n, b in zip(self._loss_names, bad.tolist(), strict=True) if b]
             kept = (
                 f"the last good checkpoint (step {last_good}) is kept in {self.ckpt_dir}"
                 if last_good

@@ -158,6 +158,13 @@ def test_nan_at_first_step_stops_without_model(make_cfg, tmp_path: Path) -> None
     assert not (tmp_path / "summary.json").exists()
 
 
+def test_nan_in_a_wae_names_only_its_own_losses(make_cfg, tmp_path: Path) -> None:
+    nan_data = torch.full((256, D), float("nan"))
+    with pytest.raises(NonFiniteLossError, match=r"non-finite loss_ae") as err:
+        train(make_cfg(**{"model.mask": False}), tmp_path, train_data=nan_data)
+    assert "loss_mask" not in str(err.value)
+
+
 def test_nan_after_checkpoint_keeps_last_good_one(make_cfg, tmp_path: Path, monkeypatch) -> None:
     real_ae_loss = maae.train.ae_loss
     calls = 0
