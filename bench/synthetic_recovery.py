@@ -48,9 +48,9 @@ def run_config(
     steps: int,
     root: str,
     bf16: bool = False,
-    lambda1: float | None = None,
+    lambda1: float = CPU_RECIPE["model.lambda1"],
 ) -> RunConfig:
-    recipe = CPU_RECIPE | ({"model.lambda1": lambda1} if lambda1 is not None else {})
+    recipe = CPU_RECIPE | {"model.lambda1": lambda1}
     return RunConfig().replace(
         **recipe,
         **{

@@ -283,8 +283,8 @@ class Trainer:
             log.info("resuming %s from step %d", self.out, self.step)
         metrics = _MetricsLog(self.out / "metrics.csv", keep_until=self.step)
         steps = self.cfg.train.steps
-        self._loss_names = LOSS_NAMES if self.model.mask is not None else LOSS_NAMES[:-1]
-        bad = torch.zeros(len(self._loss_names), dtype=torch.bool, device=self.device)
+        loss_names = self._loss_names
+        bad = torch.zeros(len(loss_names), dtype=torch.bool, device=self.device)
         last_good = self.step
         bar = _progress(self.cfg.train.progress, steps, self.step)
         autocast = (
@@ -299,7 +299,7 @@ class Trainer:
                 self.step += 1
                 with autocast:
                     out = self._iteration(data)
-                losses = torch.stack([out[k] for k in self._loss_names]).float()
+                losses = torch.stack([out[k] for k in loss_names]).float()
                 bad |= ~torch.isfinite(losses)
                 if bar is not None:
                     bar.update(1)
@@ -325,6 +325,11 @@ class Trainer:
                 bar.close()
             metrics.close()
         return self._finish(code_version)
+
+    @property
+    def _loss_names(self) -> tuple[str, ...]:
+        """The losses this model has: a WAE has no L_mask."""
+        return LOSS_NAMES if self.model.mask is not None else LOSS_NAMES[:-1]
 
     def _raise_if_bad(self, bad: torch.Tensor, last_good: int) -> None:
         if bool(bad.any()):

@@ -66,10 +66,10 @@ def _finite(x: float) -> float | None:
 
 
 def _image_scores(
-    cfg: RunConfig, generated: torch.Tensor, metrics: tuple[str, ...], opts: ScoreOptions,
-    backbones: dict[str, Backbone], classifier: dict[str, Any],
+    cfg: RunConfig, generated: torch.Tensor, test: torch.Tensor, metrics: tuple[str, ...],
+    opts: ScoreOptions, backbones: dict[str, Backbone], classifier: dict[str, Any],
 ) -> dict[str, Any]:  # fmt: skip
-    real_images = _rows(load_split(cfg.data, "test"), opts.n_real, "--n-real")
+    real_images = _rows(test, opts.n_real, "--n-real")
     out = {}
     for name in ("fid", "fd_lenet"):
         if name not in metrics:
@@ -93,11 +93,15 @@ def _image_scores(
 
 
 def _synthetic_scores(
-    cfg: RunConfig, generated: np.ndarray, metrics: tuple[str, ...], opts: ScoreOptions
+    cfg: RunConfig,
+    generated: np.ndarray,
+    test: torch.Tensor | None,
+    metrics: tuple[str, ...],
+    opts: ScoreOptions,
 ) -> dict:
     out: dict[str, Any] = {}
     if "fd_raw" in metrics:
-        real = _rows(load_split(cfg.data, "test"), opts.n_real, "--n-real").numpy()
+        real = _rows(test, opts.n_real, "--n-real").numpy()
         out["fd_raw"] = {
             "value": frechet_distance_between(generated, real),
             "n_generated": len(generated),
@@ -122,8 +126,8 @@ def _synthetic_scores(
     return out
 
 
-def _nac_score(cfg: RunConfig, model: MaskAAE, opts: ScoreOptions) -> dict[str, Any]:
-    codes = encode(model, _rows(load_split(cfg.data, "test"), opts.n_codes, "--n-codes"))
+def _nac_score(cfg: RunConfig, model: MaskAAE, test: torch.Tensor, opts: ScoreOptions) -> dict[str, Any]:
+    codes = encode(model, _rows(test, opts.n_codes, "--n-codes"))
     result = nac(codes.numpy(), model.mu().detach().cpu().numpy(), cfg.model.active_threshold)
     return {
         "value": _finite(result.value),
@@ -162,16 +166,18 @@ def score_run(
         )
 
     scores: dict[str, Any] = {}
+    # Read the test split once: every score but the KDE's needs it.
+    test = load_split(cfg.data, "test") if set(metrics) - {"kde", "kde_sklearn"} else None
     if set(metrics) - {"nac"}:
         generated = sample(model, opts.n_samples, torch.Generator().manual_seed(opts.seed))
         if cfg.data.name == "synthetic":
-            scores.update(_synthetic_scores(cfg, generated.numpy(), metrics, opts))
+            scores.update(_synthetic_scores(cfg, generated.numpy(), test, metrics, opts))
         else:
             if opts.minmax_generated:
                 generated = minmax_per_image(generated)
-            scores.update(_image_scores(cfg, generated, metrics, opts, backbones, classifier))
+            scores.update(_image_scores(cfg, generated, test, metrics, opts, backbones, classifier))
     if "nac" in metrics:
-        scores["nac"] = _nac_score(cfg, model, opts)
+        scores["nac"] = _nac_score(cfg, model, test, opts)
 
     result = {
         "run": str(run_dir.absolute()),
