@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 import os
 import tempfile
+import warnings
 from collections.abc import Callable
 from pathlib import Path
 from typing import IO, Any
@@ -40,3 +41,15 @@ def write_json(path: str | Path, obj: Any) -> Path:
 
 def torch_save(path: str | Path, obj: Any) -> Path:
     return atomic_write(path, lambda f: torch.save(obj, f))
+
+
+def read_cache(path: Path, what: str, **load_kwargs: Any) -> Any | None:
+    """A torch-saved cache file, or None when it is missing or damaged (with a warning): a cache is
+    always safe to rebuild, so a bad one must never stop a run."""
+    if not path.is_file():
+        return None
+    try:
+        return torch.load(path, weights_only=True, **load_kwargs)
+    except Exception as err:  # noqa: BLE001 - a damaged file fails in zip, pickle or tensor code alike
+        warnings.warn(f"{what} {path} is unreadable ({err}); rebuilding it", stacklevel=3)
+        return None

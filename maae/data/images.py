@@ -28,7 +28,7 @@ import torch
 import torchvision.transforms.functional as TF
 from PIL import Image
 
-from maae.io import torch_save
+from maae.io import read_cache, torch_save
 
 IMAGE_SHAPES: dict[str, tuple[int, int, int]] = {
     "mnist": (1, 28, 28),
@@ -148,19 +148,15 @@ def _celeba(root: Path, split: str) -> torch.Tensor:
     (delete that folder after changing the source files)."""
     folder = root / "celeba"
     cache = folder / "cache" / f"celeba140_{CELEBA_SIZE}_{split}.pt"
-    if cache.is_file():
-        try:
-            images = torch.load(cache, weights_only=True, mmap=True)
-        except Exception as err:  # noqa: BLE001 - a damaged file fails in zip, pickle or tensor code alike
-            warnings.warn(f"CelebA cache {cache} is unreadable ({err}); rebuilding it", stacklevel=3)
-        else:
-            if (
-                isinstance(images, torch.Tensor)
-                and images.dtype == torch.uint8
-                and images.shape[1:] == IMAGE_SHAPES["celeba"]
-            ):
-                return images
-            warnings.warn(f"CelebA cache {cache} does not hold {split} images; rebuilding it", stacklevel=3)
+    images = read_cache(cache, "CelebA cache", mmap=True)
+    if images is not None:
+        if (
+            isinstance(images, torch.Tensor)
+            and images.dtype == torch.uint8
+            and images.shape[1:] == IMAGE_SHAPES["celeba"]
+        ):
+            return images
+        warnings.warn(f"CelebA cache {cache} does not hold {split} images; rebuilding it", stacklevel=3)
     images = _celeba_build(folder, split)
     try:
         torch_save(cache, images)

@@ -27,7 +27,7 @@ import numpy as np
 import torch
 
 from maae.config import DataConfig
-from maae.io import torch_save
+from maae.io import read_cache, torch_save
 
 FORMAT = 1  # bump when the generating procedure changes, so old caches are regenerated
 BIAS_STD = 0.1
@@ -88,12 +88,8 @@ def generate(cfg: DataConfig) -> dict[str, Any]:
 
 def _read_cache(path: Path, expected: dict[str, int | float]) -> dict[str, Any] | None:
     """The cached data set, or None (with a warning if a file was there but unusable)."""
-    if not path.is_file():
-        return None
-    try:
-        data = torch.load(path, weights_only=True)
-    except Exception as err:  # noqa: BLE001 - a damaged file fails in zip, pickle or tensor code alike
-        warnings.warn(f"synthetic data cache {path} is unreadable ({err}); regenerating it", stacklevel=3)
+    data = read_cache(path, "synthetic data cache")
+    if data is None:
         return None
     total = expected["n_train"] + expected["n_val"] + expected["n_test"]
     if not (

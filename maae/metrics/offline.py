@@ -20,7 +20,7 @@ from torch import nn
 
 from maae.config import DataConfig
 from maae.data import load_split, to_model_input
-from maae.io import torch_save
+from maae.io import read_cache, torch_save
 from maae.metrics.images import Backbone, fingerprint
 from maae.metrics.labels import LABELLED, load_labels
 
@@ -109,12 +109,8 @@ def load_or_train(
 
 
 def _read_cache(path: Path) -> dict[str, Any] | None:
-    if not path.is_file():
-        return None
-    try:
-        state = torch.load(path, map_location="cpu", weights_only=True)
-    except Exception as err:  # noqa: BLE001 - a damaged file fails in zip, pickle or tensor code alike
-        warnings.warn(f"classifier cache {path} is unreadable ({err}); retraining", stacklevel=3)
+    state = read_cache(path, "classifier cache", map_location="cpu")
+    if state is None:
         return None
     if (
         isinstance(state, dict)
