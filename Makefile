@@ -1,20 +1,35 @@
-# Two entry points for a fresh machine: `make demo` and `make test`. Both build .venv first.
+# Entry points for a fresh machine; each builds .venv first.
+#   make cpu    the main job at CPU size: config/cpu.yaml, every table, figure and the verdict report
+#   make test   the tests
 PYTHON ?= python3
 VENV ?= .venv
 # torch and torchvision as pinned for the suite's reference machines (CPU or CUDA 13 wheels);
 # override, e.g. TORCH_SPEC="torch torchvision", to take whatever your platform offers.
 TORCH_SPEC ?= torch==2.14.1 torchvision==0.29.1
+# Where MNIST/, FashionMNIST/, cifar-10-batches-py/ and celeba/ are (README, "Data").
+DATA_ROOT ?= data
+CORES ?= 2
+SNAKEMAKE = $(VENV)/bin/snakemake --cores $(CORES) --config data_root=$(DATA_ROOT)
 
-.PHONY: venv demo test lint
+.PHONY: venv cpu smoke paper-plan demo test lint
 
 $(VENV)/.installed: pyproject.toml
 	$(PYTHON) -m venv $(VENV)
 	$(VENV)/bin/pip install --quiet --upgrade pip
 	$(VENV)/bin/pip install --quiet $(TORCH_SPEC)
-	$(VENV)/bin/pip install --quiet -e ".[test]"
+	$(VENV)/bin/pip install --quiet -e ".[test,workflow]"
 	touch $@
 
 venv: $(VENV)/.installed
+
+cpu: venv
+	$(SNAKEMAKE) --configfile=config/cpu.yaml all
+
+smoke: venv
+	$(SNAKEMAKE) --configfile=config/smoke.yaml all
+
+paper-plan: venv
+	$(VENV)/bin/snakemake -n --configfile=config/paper.yaml all
 
 demo: venv
 	$(VENV)/bin/python bench/synthetic_recovery.py

@@ -56,6 +56,17 @@ def _parser() -> argparse.ArgumentParser:
 
     _add_score_parser(sub)
 
+    p = sub.add_parser(
+        "prepare",
+        help="read every split once (generating synthetic data, caching CelebA) and build a metric's "
+        "backbone (the LeNet of fd_lenet, the Inception weights of fid), so parallel jobs find them ready",
+    )
+    _add_config_args(p)
+    p.add_argument("--metric", choices=["fid", "fd_lenet", "fd_raw"], help="the primary score to prepare")
+    p.add_argument("--cache-dir", type=Path, help="where fd_lenet's classifier is cached")
+    p.add_argument("--lenet-epochs", type=int, default=3, help="epochs of fd_lenet's classifier (default 3)")
+    p.add_argument("--out", "-o", type=Path, required=True, help="JSON record of what was prepared")
+
     p = sub.add_parser("config", help="print the fully resolved config as JSON")
     _add_config_args(p)
     return parser
@@ -84,6 +95,12 @@ def _add_score_parser(sub: argparse._SubParsersAction) -> None:
     for key, text in integers.items():
         flag = "--" + key.replace("_", "-")
         p.add_argument(flag, type=int, default=getattr(defaults, key), help=f"{text} (default %(default)s)")
+    p.add_argument(
+        "--lenet-epochs",
+        type=int,
+        default=defaults.lenet_epochs,
+        help="fd_lenet classifier (default %(default)s)",
+    )
     p.add_argument("--no-minmax", action="store_true", help="skip the authors' per-image min-max of samples")
     p.add_argument("--bf16", action="store_true", help="bfloat16 Inception: faster, features move ~2%%")
     p.add_argument("--no-channels-last", action="store_true", help="plain NCHW Inception (slower on CPU)")
@@ -116,6 +133,7 @@ def _score(args: argparse.Namespace) -> int:
         download=not args.no_download,
         cache_dir=None if args.cache_dir is None else str(args.cache_dir),
         device=args.device,
+        lenet_epochs=args.lenet_epochs,
     )
     result = score_run(args.run, opts)
     values = [
@@ -123,6 +141,33 @@ def _score(args: argparse.Namespace) -> int:
         for name, s in result["scores"].items()
     ]
     print(f"{' '.join(values)} m_A={result['m_active']} -> {args.run / SCORES_FILE}")
+    return 0
+
+
+def _prepare(args: argparse.Namespace) -> int:
+    from maae import io, provenance
+    from maae.data import load_split, splits
+
+    cfg = config_mod.load(args.config, args.overrides)
+    if args.lenet_epochs < 1:
+        raise ConfigError(f"--lenet-epochs: must be at least 1, got {args.lenet_epochs}")
+    record = {"data": cfg.to_dict()["data"], "splits": {}, "metric": args.metric}
+    for split in splits(cfg.data.name):
+        record["splits"][split] = list(load_split(cfg.data, split).shape)
+    if args.metric == "fd_lenet":
+        from maae.metrics import offline
+
+        cache = args.cache_dir or Path(cfg.data.root) / "metrics_cache"
+        _, record["classifier"] = offline.load_or_train(cfg.data, cache, args.lenet_epochs)
+    elif args.metric == "fid":
+        from maae.metrics import fid
+
+        fid.load_weights()
+        record["inception_weights"] = str(fid.weights_path())
+    record["versions"] = provenance.package_versions()
+    record["code_version"] = provenance.code_version()
+    io.write_json(args.out, record)
+    print(f"{cfg.data.name}: {record['splits']} ready -> {args.out}")
     return 0
 
 
@@ -166,6 +211,8 @@ def _run(args: argparse.Namespace) -> int:
 
     if args.command == "score":
         return _score(args)
+    if args.command == "prepare":
+        return _prepare(args)
 
     from maae.model import load_trained
 

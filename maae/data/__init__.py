@@ -14,7 +14,7 @@ from maae.config import IMAGE_DATASETS, DataConfig
 from maae.data import images, synthetic
 from maae.data.images import IMAGE_SHAPES, DataUnavailableError
 
-__all__ = ["DataUnavailableError", "data_shape", "load_split", "splits", "to_model_input"]
+__all__ = ["DataUnavailableError", "data_shape", "load_split", "missing", "splits", "to_model_input"]
 
 
 def splits(name: str) -> tuple[str, ...]:
@@ -51,3 +51,17 @@ def to_model_input(batch: torch.Tensor) -> torch.Tensor:
     if batch.is_floating_point():
         return batch
     raise TypeError(f"expected uint8 images or float data, got {batch.dtype}")
+
+
+def missing(cfg: DataConfig) -> str | None:
+    """Why a data set cannot be read (one line naming the expected path), or None when its files are there.
+
+    Synthetic data are generated on demand, so they are never missing.
+    """
+    if cfg.name == "synthetic":
+        return None
+    try:
+        images.check_present(cfg.name, Path(cfg.root).expanduser().absolute())
+    except DataUnavailableError as err:
+        return str(err)
+    return None

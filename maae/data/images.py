@@ -75,10 +75,14 @@ def idx_how(name: str, root: Path) -> str:
     )
 
 
+def _idx_stem(kind: str, split: str) -> str:
+    return f"{'train' if split == 'train' else 't10k'}-{kind}-idx{3 if kind == 'images' else 1}-ubyte"
+
+
 def read_idx(name: str, root: Path, kind: str, split: str) -> tuple[Path, bytes]:
     """The decompressed bytes of one MNIST-format file (``kind`` images or labels), extracted or .gz."""
     raw = root / IDX_SOURCES[name][0] / "raw"
-    stem = f"{'train' if split == 'train' else 't10k'}-{kind}-idx{3 if kind == 'images' else 1}-ubyte"
+    stem = _idx_stem(kind, split)
     path = next((p for p in (raw / stem, raw / f"{stem}.gz") if p.is_file()), None)
     if path is None:
         raise unavailable(
@@ -213,3 +217,37 @@ def _celeba_crop(path: Path, how: str) -> torch.Tensor:
     except (OSError, ValueError, SyntaxError) as err:  # PIL's errors for missing, truncated or foreign files
         raise unavailable(path, f"unreadable image ({err})", how) from err
     return TF.center_crop(torch.from_numpy(rgb).permute(2, 0, 1), [CELEBA_CROP, CELEBA_CROP])
+
+
+def check_present(name: str, root: Path) -> None:
+    """Raise DataUnavailableError unless a data set's files are where load_split looks (no decoding).
+
+    Cheap enough to run for every data set when a workflow is planned, so a missing data set is known before
+    any job starts; a damaged file is still only found when it is read.
+    """
+    if name in IDX_SOURCES:
+        for kind in ("images", "labels"):
+            for split in ("train", "test"):
+                raw = root / IDX_SOURCES[name][0] / "raw"
+                stem = _idx_stem(kind, split)
+                if not ((raw / stem).is_file() or (raw / f"{stem}.gz").is_file()):
+                    raise unavailable(
+                        raw / f"{stem}.gz", "missing (nor is the extracted file there)", idx_how(name, root)
+                    )
+    elif name == "cifar10":
+        folder = root / "cifar-10-batches-py"
+        for batch in [f"data_batch_{i}" for i in range(1, 6)] + ["test_batch"]:
+            if not (folder / batch).is_file():
+                raise unavailable(folder / batch, "missing", cifar_how(root))
+    elif name == "celeba":
+        folder = root / "celeba"
+        cached = all(
+            (folder / "cache" / f"celeba140_{CELEBA_SIZE}_{split}.pt").is_file()
+            for split in CELEBA_PARTITIONS
+        )
+        how = f"place img_align_celeba/ and list_eval_partition.txt from {CELEBA_URL} in {folder}"
+        for path in (folder / "list_eval_partition.txt", folder / "img_align_celeba"):
+            if not cached and not path.exists():
+                raise unavailable(path, "missing", how)
+    else:
+        raise ValueError(f"unknown image data set {name!r} (known: {', '.join(IMAGE_SHAPES)})")

@@ -1,0 +1,201 @@
+"""Collect every run folder of one scale into the tidy ``runs.csv`` (one row per run)."""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+from pathlib import Path
+from typing import Any
+
+import pandas as pd
+
+from maae import io
+
+# (column, meaning); the order of runs.csv. Every score is "lower is better" except kde.
+COLUMNS: tuple[tuple[str, str], ...] = (
+    ("scale", "smoke, cpu or paper: the config scale that produced the run"),
+    ("dataset", "the workflow's data set key, e.g. synthetic8 or mnist"),
+    ("data", "maae data set name: synthetic, mnist, fashion_mnist, cifar10, celeba"),
+    ("n", "true latent size (synthetic data only)"),
+    ("model", "maae or wae (mask off)"),
+    ("m", "latent size (model capacity)"),
+    ("seed", "training seed"),
+    ("steps", "training iterations run"),
+    ("m_active", "active dimensions after training (mu_j >= active_threshold); m for the WAE"),
+    ("train_seconds", "measured training wall time in seconds (resumed runs: summed)"),
+    ("iterations_per_second", "training speed"),
+    ("device", "training device"),
+    ("score_metric", "the data set's primary score: fid, fd_lenet or fd_raw (lower is better)"),
+    ("score", "value of score_metric"),
+    ("metric_backbone", "what the primary score's features come from"),
+    ("fid", "Frechet Inception distance (pytorch-fid weights)"),
+    ("fd_lenet", "Frechet distance in the features of a LeNet trained here (offline stand-in for FID)"),
+    ("fd_raw", "Frechet distance on the raw data (synthetic data, the paper's score)"),
+    ("kde", "mean KDE log-likelihood of generated samples (higher is better; Table 3)"),
+    ("kde_bandwidth", "bandwidth chosen on the validation split"),
+    ("nac", "the paper's NAC: mean off-diagonal min-max normalised |covariance| (Table 2)"),
+    ("nac_abs_corr", "mean off-diagonal |correlation| of the same codes"),
+    ("n_generated", "generated samples behind the primary score"),
+    ("n_real", "real test samples behind the primary score"),
+    ("n_codes", "encoded test samples behind NAC"),
+    ("kde_n_fit", "train rows the KDE was fitted on"),
+    ("sample_seed", "seed of the prior draws used for scoring"),
+    ("code_version", "git commit of the code that trained the run"),
+    ("torch_version", "torch version that trained the run"),
+    ("score_device", "scoring device"),
+    ("run_dir", "run folder, relative to the results root"),
+)
+COLUMN_NAMES = tuple(name for name, _ in COLUMNS)
+
+BACKBONES = {
+    "fid": "Inception-v3 pool3 (pytorch-fid port of the TF graph)",
+    "fd_lenet": "LeNet trained here on the data set's train split",
+    "fd_raw": "raw data (no network)",
+}
+
+
+def run_dir(results: str | Path, dataset: str, model: str, m: int, seed: int) -> Path:
+    """The one folder of a run: the address every stage agrees on."""
+    return Path(results) / "runs" / dataset / model / f"m{m}" / f"seed{seed}"
+
+
+def _flatten(prefix: str, value: Any, out: dict[str, Any]) -> None:
+    if isinstance(value, dict):
+        for key, inner in value.items():
+            _flatten(f"{prefix}.{key}", inner, out)
+    else:
+        out[prefix] = value
+
+
+def run_row(results: Path, folder: Path, scale: str, dataset: str, metric: str) -> dict[str, Any]:
+    """One runs.csv row from a run folder's summary.json, scores.json and config.json."""
+    summary = json.loads((folder / "summary.json").read_text())
+    scores = json.loads((folder / "scores.json").read_text())
+    config = json.loads((folder / "config.json").read_text())
+    values = scores["scores"]
+    if metric not in values or values[metric].get("value") is None:
+        raise ValueError(f"{folder}: scores.json has no {metric} (scored: {', '.join(values)})")
+
+    def value(name: str, key: str = "value") -> Any:
+        return values.get(name, {}).get(key)
+
+    row: dict[str, Any] = {
+        "scale": scale,
+        "dataset": dataset,
+        "data": config["data"]["name"],
+        "n": config["data"]["n"] if config["data"]["name"] == "synthetic" else None,
+        "model": "maae" if config["model"]["mask"] else "wae",
+        "m": config["model"]["m"],
+        "seed": config["train"]["seed"],
+        "steps": summary["steps"],
+        "m_active": scores["m_active"],
+        "train_seconds": summary["train_seconds"],
+        "iterations_per_second": summary["iterations_per_second"],
+        "device": summary["device"],
+        "score_metric": metric,
+        "score": value(metric),
+        "metric_backbone": BACKBONES[metric],
+        "fid": value("fid"),
+        "fd_lenet": value("fd_lenet"),
+        "fd_raw": value("fd_raw"),
+        "kde": value("kde"),
+        "kde_bandwidth": value("kde", "bandwidth"),
+        "nac": value("nac"),
+        "nac_abs_corr": value("nac", "abs_corr"),
+        "n_generated": value(metric, "n_generated"),
+        "n_real": value(metric, "n_real"),
+        "n_codes": value("nac", "n_codes"),
+        "kde_n_fit": value("kde", "n_fit"),
+        "sample_seed": scores["seeds"]["sample"],
+        "code_version": summary["code_version"],
+        "torch_version": summary["versions"].get("torch"),
+        "score_device": scores["device"],
+        "run_dir": folder.relative_to(results).as_posix(),
+    }
+    _flatten("cfg", config, row)
+    return row
+
+
+def aggregate_dataset(results: str | Path, manifest: dict[str, Any], dataset: str) -> pd.DataFrame:
+    """The rows of one data set, written to ``runs/<dataset>/runs.csv``.
+
+    Every run the manifest lists must be there: the workflow calls this once they are all scored, so a
+    table never silently drops a run.
+    """
+    results = Path(results)
+    info = manifest["datasets"][dataset]
+    if info["status"] != "ok":
+        raise ValueError(f"{dataset}: not aggregated, {info['reason']}")
+    rows = [
+        run_row(
+            results, run_dir(results, dataset, model, m, seed), manifest["scale"], dataset, info["metric"]
+        )
+        for model in info["models"]
+        for m in info["m"]
+        for seed in info["seeds"]
+    ]
+    frame = _ordered(pd.DataFrame(rows))
+    io.write_text(results / "runs" / dataset / "runs.csv", frame.to_csv(index=False))
+    return frame
+
+
+def _ordered(frame: pd.DataFrame) -> pd.DataFrame:
+    if frame.empty:
+        return pd.DataFrame(columns=list(COLUMN_NAMES))
+    cfg_columns = sorted(c for c in frame.columns if c.startswith("cfg."))
+    return frame[list(COLUMN_NAMES) + cfg_columns]
+
+
+def combine(results: str | Path, files: list[str | Path]) -> pd.DataFrame:
+    """The tidy ``runs.csv`` of the scale: every data set's rows (a data set with missing data has none)."""
+    frames = [pd.read_csv(f) for f in files]
+    frame = _ordered(pd.concat(frames, ignore_index=True) if frames else pd.DataFrame())
+    io.write_text(Path(results) / "runs.csv", frame.to_csv(index=False))
+    return frame
+
+
+def load_runs(results: str | Path, files: list[str | Path] | None = None) -> pd.DataFrame:
+    """runs.csv of a results root, or the concatenation of the given per-data-set files (empty cells: NaN).
+
+    ``files=[]`` means no data set of the target could run: an empty table, not the whole scale's.
+    """
+    if files is None:
+        return pd.read_csv(Path(results) / "runs.csv")
+    if not files:
+        return pd.DataFrame(columns=list(COLUMN_NAMES))
+    return _ordered(pd.concat([pd.read_csv(f) for f in files], ignore_index=True))
+
+
+def load_manifest(results: str | Path) -> dict[str, Any]:
+    return json.loads((Path(results) / "datasets.json").read_text())
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(prog="python -m maae.report.aggregate", description=__doc__)
+    sub = parser.add_subparsers(dest="command", required=True)
+    p = sub.add_parser("dataset", help="one data set's runs into runs/<dataset>/runs.csv")
+    p.add_argument("--results", type=Path, required=True, help="results root holding datasets.json")
+    p.add_argument("--dataset", required=True)
+    p = sub.add_parser("combine", help="per-data-set tables into <results>/runs.csv")
+    p.add_argument("--results", type=Path, required=True)
+    p.add_argument("files", nargs="*", type=Path, help="runs/<dataset>/runs.csv files")
+    args = parser.parse_args(argv)
+    try:
+        if args.command == "dataset":
+            frame = aggregate_dataset(args.results, load_manifest(args.results), args.dataset)
+            print(f"{args.dataset}: {len(frame)} runs -> {args.results / 'runs' / args.dataset / 'runs.csv'}")
+        else:
+            frame = combine(args.results, args.files)
+            print(f"{len(frame)} runs -> {args.results / 'runs.csv'}")
+    except KeyError as err:
+        print(f"error: --dataset: {err} is not in {args.results / 'datasets.json'}", file=sys.stderr)
+        return 2
+    except (OSError, ValueError) as err:
+        print(f"error: {err}", file=sys.stderr)
+        return 2
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

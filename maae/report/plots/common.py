@@ -1,0 +1,197 @@
+"""What every figure shares: the results root it reads, the facts its titles state, placeholders, saving."""
+
+from __future__ import annotations
+
+import json
+import textwrap
+from collections.abc import Iterable
+from dataclasses import dataclass
+from pathlib import Path
+from typing import IO, Any
+
+import pandas as pd
+import yaml
+from matplotlib.axes import Axes
+from matplotlib.backends.backend_agg import FigureCanvasAgg
+from matplotlib.figure import Figure
+from matplotlib.ticker import EngFormatter, MaxNLocator
+
+from maae import io
+from maae.report.aggregate import load_manifest, load_runs, run_dir
+
+PAPER_REFERENCE = Path(__file__).resolve().parent.parent / "paper_reference.yaml"
+MODEL_LABELS = {"maae": "MAAE", "wae": "WAE"}
+COLORS = {"maae": "tab:blue", "wae": "tab:orange", "m_active": "tab:green"}
+# Axis labels: the offline metric must never read as FID.
+METRIC_LABELS = {
+    "fid": "FID (Inception-v3)",
+    "fd_lenet": "Fréchet distance, LeNet features (not FID)",
+    "fd_raw": "Fréchet distance, raw data",
+}
+FORMATS = ("pdf", "png")
+DPI = 150
+
+
+class Unavailable(Exception):
+    """A figure or panel that cannot be drawn; the message says why and is what the placeholder shows."""
+
+
+class ResultsError(Exception):
+    """The results root itself is unusable: a wrong folder or one not aggregated yet (a user error)."""
+
+
+def paper_reference() -> dict[str, Any]:
+    return yaml.safe_load(PAPER_REFERENCE.read_text())
+
+
+@dataclass(frozen=True)
+class Results:
+    """One scale's results root: datasets.json, runs.csv and the run folders (see maae.report)."""
+
+    root: Path
+    manifest: dict[str, Any]
+    runs: pd.DataFrame
+
+    @classmethod
+    def load(cls, root: str | Path, runs: list[str] | None = None) -> Results:
+        """``runs``: per-data-set runs.csv files to read instead of the scale's runs.csv (see load_runs)."""
+        root = Path(root)
+        for path in [root / "datasets.json", *map(Path, runs if runs is not None else [root / "runs.csv"])]:
+            if not path.is_file():
+                raise ResultsError(f"{path} does not exist: aggregate the results first")
+        return cls(root, load_manifest(root), load_runs(root, runs))
+
+    @property
+    def scale(self) -> str:
+        return str(self.manifest.get("scale", "unknown"))
+
+    def dataset(self, name: str) -> dict[str, Any]:
+        """datasets.json's entry for a data set that ran; Unavailable saying why it did not."""
+        info = self.manifest.get("datasets", {}).get(name)
+        if info is None:
+            raise Unavailable(f"{name}: not in the {self.scale} scale")
+        if info.get("status") != "ok":
+            reason = info.get("reason") or "datasets.json gives no reason"
+            prefix = "" if reason.startswith("data set missing") else "data set missing: "
+            raise Unavailable(f"{name}: {prefix}{reason}")
+        return info
+
+    def runs_of(self, dataset: str, model: str) -> pd.DataFrame:
+        """runs.csv rows of one data set and model; Unavailable when there are none."""
+        self.dataset(dataset)
+        rows = self.runs[(self.runs["dataset"] == dataset) & (self.runs["model"] == model)]
+        if rows.empty:
+            raise Unavailable(f"{dataset}: no {MODEL_LABELS[model]} runs in runs.csv")
+        return rows
+
+    def capacity(self, dataset: str) -> int:
+        info = self.dataset(dataset)
+        return int(info.get("capacity") or max(info["m"]))
+
+    def run_folder(self, dataset: str, model: str, m: int, seed: int) -> Path:
+        """The folder of one run the scale made; Unavailable naming what was not run."""
+        info = self.dataset(dataset)
+        for what, value, grid in (
+            ("model", model, info["models"]),
+            ("m", m, info["m"]),
+            ("seed", seed, info["seeds"]),
+        ):
+            if value not in grid:
+                ran = ", ".join(str(v) for v in grid)
+                raise Unavailable(
+                    f"{dataset}: {what} = {value} was not run in the {self.scale} scale ({what} run: {ran})"
+                )
+        folder = run_dir(self.root, dataset, model, m, seed)
+        if not folder.is_dir():
+            raise Unavailable(f"{dataset}: run folder {folder.relative_to(self.root)} is missing")
+        return folder
+
+
+def require_file(folder: Path, name: str) -> Path:
+    path = folder / name
+    if not path.is_file():
+        raise Unavailable(f"{path} is missing")
+    return path
+
+
+def read_json(folder: Path, name: str) -> dict[str, Any]:
+    return json.loads(require_file(folder, name).read_text())
+
+
+def count_text(values: Iterable[Any], unit: str) -> str:
+    """'2,000 steps', or the range when runs differ: a title must not hide that they did."""
+    found = sorted({int(v) for v in pd.Series(list(values)).dropna()})
+    if not found:
+        return f"unknown {unit}"
+    if len(found) == 1:
+        return f"{found[0]:,} {unit}"
+    return f"{found[0]:,}–{found[-1]:,} {unit}"
+
+
+def seeds_text(seeds: Iterable[Any]) -> str:
+    n = len(set(seeds))
+    return f"{n} seed{'s' if n != 1 else ''}"
+
+
+def score_text(rows: pd.DataFrame) -> str:
+    """The metric and its sample counts, e.g. 'fd_raw, 10,000 generated vs 10,000 real'."""
+    metric = " / ".join(sorted(rows["score_metric"].dropna().unique()))
+    return f"{metric}, {count_text(rows['n_generated'], 'generated')} vs {count_text(rows['n_real'], 'real')}"
+
+
+def metric_label(rows: pd.DataFrame) -> str:
+    metrics = sorted(rows["score_metric"].dropna().unique())
+    return " / ".join(METRIC_LABELS.get(m, m) for m in metrics) + "\n(lower is better)"
+
+
+def new_figure(width: float, height: float) -> Figure:
+    """A pyplot-free figure on the Agg canvas, laid out so that titles and labels are never cut off."""
+    fig = Figure(figsize=(width, height), layout="constrained")
+    FigureCanvasAgg(fig)
+    return fig
+
+
+def wrap(text: str, width: int = 60) -> str:
+    """Wrapped at spaces only, so that paths and names in a reason stay whole."""
+    return "\n".join(
+        textwrap.fill(line, width, break_long_words=False, break_on_hyphens=False)
+        for line in text.splitlines()
+    )
+
+
+def placeholder_axes(ax: Axes, reason: str) -> None:
+    ax.set_axis_off()
+    ax.text(0.5, 0.5, wrap(reason, 40), ha="center", va="center", transform=ax.transAxes, fontsize=10)
+
+
+def placeholder_figure(title: str, reason: str) -> Figure:
+    fig = new_figure(7, 3)
+    fig.suptitle(title)
+    placeholder_axes(fig.add_subplot(), reason)
+    return fig
+
+
+def band(ax: Axes, stats: pd.DataFrame, color: str, label: str, marker: str = "o", ls: str = "-") -> None:
+    """Mean over seeds as a line, min-max over seeds as a shaded band."""
+    m = stats.index.to_numpy()
+    ax.plot(m, stats["mean"], color=color, marker=marker, ms=4, ls=ls, label=label)
+    ax.fill_between(m, stats["min"], stats["max"], color=color, alpha=0.2, lw=0)
+
+
+def step_axis(ax: Axes) -> None:
+    """Training steps as 5k, 500k: full numbers run into each other in a narrow panel."""
+    ax.xaxis.set_major_locator(MaxNLocator(5))
+    ax.xaxis.set_major_formatter(EngFormatter(sep=""))
+    ax.set_xlabel("training step")
+
+
+def save(fig: Figure, stem: str | Path) -> list[Path]:
+    """STEM.pdf and STEM.png, each written to a temporary name in the same folder and renamed over."""
+
+    def writer(fmt: str):
+        def write(f: IO[bytes]) -> None:
+            fig.savefig(f, format=fmt, dpi=DPI)
+
+        return write
+
+    return [io.atomic_write(Path(f"{stem}.{fmt}"), writer(fmt)) for fmt in FORMATS]

@@ -1,0 +1,108 @@
+"""Figures 1 and 4: the primary score and m_A against the latent size m, over seeds (from runs.csv)."""
+
+from __future__ import annotations
+
+import pandas as pd
+from matplotlib.axes import Axes
+from matplotlib.figure import Figure
+
+from maae.report.plots.common import (
+    COLORS,
+    MODEL_LABELS,
+    Results,
+    Unavailable,
+    band,
+    count_text,
+    metric_label,
+    new_figure,
+    placeholder_axes,
+    score_text,
+    seeds_text,
+)
+
+SPREAD = "line: mean over seeds, band: min–max over seeds"
+
+
+def by_m(rows: pd.DataFrame, column: str = "score") -> pd.DataFrame:
+    """Per-m mean, sd, min, max and seed count of one runs.csv column (rows of one data set and model)."""
+    stats = rows.groupby("m")[column].agg(["mean", "std", "min", "max", "count"])
+    return stats.rename(columns={"count": "seeds"}).sort_index()
+
+
+def best_m(stats: pd.DataFrame) -> int:
+    """The m of the lowest mean score (every primary score is lower-is-better)."""
+    return int(stats["mean"].idxmin())
+
+
+def run_facts(rows: pd.DataFrame) -> str:
+    return f"{count_text(rows['steps'], 'steps')}, {seeds_text(rows['seed'])}"
+
+
+def _wae_panel(ax: Axes, results: Results, dataset: str) -> None:
+    info = results.dataset(dataset)
+    rows = results.runs_of(dataset, "wae")
+    stats = by_m(rows)
+    band(ax, stats, COLORS["wae"], "WAE")
+    best = best_m(stats)
+    ax.plot(best, stats.loc[best, "mean"], "k*", ms=14, zorder=3, label=f"minimum at m = {best}")
+    if info.get("n"):
+        ax.axvline(info["n"], color="grey", ls="--", lw=1, label=f"n = {info['n']}")
+    ax.set_xlabel("latent size m")
+    ax.set_ylabel(metric_label(rows))
+    ax.set_title(f"{dataset}\n{score_text(rows)}\n{run_facts(rows)}", fontsize=9)
+    ax.legend(fontsize=8)
+
+
+def fig1(results: Results, datasets: list[str]) -> tuple[Figure, list[str]]:
+    """The WAE's score against m, one panel (own axis, own metric) per data set."""
+    fig = new_figure(4.3 * len(datasets), 4.4)
+    problems = []
+    for ax, dataset in zip(fig.subplots(1, len(datasets), squeeze=False)[0], datasets, strict=True):
+        try:
+            _wae_panel(ax, results, dataset)
+        except Unavailable as err:
+            placeholder_axes(ax, str(err))
+            problems.append(str(err))
+    fig.suptitle(f"Figure 1: WAE score against latent size m ({results.scale} scale)\n{SPREAD}", fontsize=11)
+    return fig, problems
+
+
+def fig4(results: Results, dataset: str) -> tuple[Figure, list[str]]:
+    """MAAE and WAE score (left axis) and MAAE's m_A (right axis) against m, with m_A = n and m_A = m."""
+    info = results.dataset(dataset)
+    rows, problems = {}, []
+    for model in ("maae", "wae"):
+        try:
+            rows[model] = results.runs_of(dataset, model)
+        except Unavailable as err:
+            problems.append(str(err))
+    if not rows:
+        raise Unavailable("; ".join(problems))
+    both = pd.concat(rows.values())
+
+    fig = new_figure(7.5, 5.6)
+    ax = fig.add_subplot()
+    for model, model_rows in rows.items():
+        band(ax, by_m(model_rows), COLORS[model], f"{MODEL_LABELS[model]} score")
+    ax.set_xlabel("latent size m")
+    ax.set_ylabel(metric_label(both))
+
+    right = ax.twinx()
+    if "maae" in rows:
+        band(right, by_m(rows["maae"], "m_active"), COLORS["m_active"], "MAAE m_A", marker="s", ls="--")
+    lo, hi = both["m"].min(), both["m"].max()
+    right.plot([lo, hi], [lo, hi], color="grey", ls=":", label="m_A = m")
+    if info.get("n"):
+        right.axhline(info["n"], color="k", ls="-.", lw=1, label=f"m_A = n = {info['n']}")
+    right.set_ylabel("MAAE m_A (active dimensions)")
+    right.set_ylim(bottom=0)
+
+    handles, labels = ax.get_legend_handles_labels()
+    more_handles, more_labels = right.get_legend_handles_labels()
+    fig.legend(handles + more_handles, labels + more_labels, loc="outside lower center", ncols=3, fontsize=9)
+    fig.suptitle(
+        f"Figure 4: {dataset}, score and m_A against latent size m\n"
+        f"{results.scale} scale · {score_text(both)} · {run_facts(both)}\n{SPREAD}",
+        fontsize=10,
+    )
+    return fig, problems

@@ -1,0 +1,411 @@
+"""The paper's Tables 1-3 beside what the suite measured, from one results root (runs.csv, datasets.json).
+
+Paper numbers come from paper_reference.yaml only. Suite cells are mean ± sd over seeds (sd from 2
+seeds on) with the seed count; a cell the suite could not fill says why. Every table names, per data
+set, the metric and its backbone, steps, seeds, sample counts and code versions behind its numbers. No
+difference between the suite and the paper is computed: where the metrics differ it would be meaningless,
+and where they agree the sample counts and FID software may not.
+
+    python -m maae.report.tables table1 --results results/smoke --out results/smoke/tables/table1
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import math
+import sys
+from collections.abc import Callable, Iterable
+from pathlib import Path
+from typing import Any
+
+import pandas as pd
+import yaml
+
+from maae.report.aggregate import COLUMN_NAMES, load_manifest, load_runs
+from maae.report.tablefmt import CSV_COLUMNS, Table, write
+
+REFERENCE = Path(__file__).with_name("paper_reference.yaml")
+MODELS = (("wae", "WAE"), ("maae", "MAAE"))
+SUITE_LABELS = {"maae": "MAAE", "wae": "WAE (MAAE with the mask off)"}
+NEEDED_RUN_COLUMNS = (
+    "dataset", "model", "m", "seed", "steps", "score_metric", "score", "metric_backbone", "m_active", "nac",
+    "nac_abs_corr", "kde", "n_generated", "n_real", "n_codes", "kde_n_fit", "code_version",
+)  # fmt: skip
+# The sample counts behind each runs.csv column a table shows.
+COUNTS = {
+    "score": ("n_generated", "n_real"), "kde": ("n_generated", "kde_n_fit"), "m_active": (),
+    "nac": ("n_codes",), "nac_abs_corr": ("n_codes",),
+}  # fmt: skip
+SEEDS_NOTE = "Suite cells: mean ± sd over training seeds (sd only with ≥ 2 seeds), then the seed count."
+
+
+class TableError(ValueError):
+    """A problem with the inputs a user can fix: reported as one error line."""
+
+
+def load_reference(path: Path = REFERENCE) -> dict[str, Any]:
+    return yaml.safe_load(path.read_text())
+
+
+def _num(x: float) -> str:
+    """Four significant digits, never in exponent notation for the magnitudes these tables hold."""
+    x = float(x)
+    if x.is_integer() and abs(x) < 1e6:
+        return str(int(x))
+    return f"{x:.0f}" if abs(x) >= 1e4 else f"{x:.4g}"
+
+
+def _mean_sd(mean: float, sd: float | None) -> str:
+    """``mean ± sd``, both to the sd's second significant digit (a few seeds' sd is itself that rough)."""
+    if sd is None or sd == 0 or not math.isfinite(sd):
+        return _num(mean) + ("" if sd is None else f" ± {_num(sd)}")
+    decimals = max(0, 1 - math.floor(math.log10(sd)))
+    return f"{mean:.{decimals}f} ± {sd:.{decimals}f}"
+
+
+def _seeds(n: int) -> str:
+    return f"{n} seed{'s' if n != 1 else ''}"
+
+
+def _distinct(values: pd.Series) -> str:
+    """The distinct non-empty values, sorted, integers without a trailing .0."""
+    kept = sorted(pd.unique(values.dropna()))
+    return ", ".join(str(int(v)) if isinstance(v, float) and v.is_integer() else str(v) for v in kept)
+
+
+def _dataset_blank(manifest: dict[str, Any], dataset: str) -> str | None:
+    """Why the suite has no runs of a data set at all, or None when it has them."""
+    info = manifest["datasets"].get(dataset)
+    if info is None:
+        return f"not in the {manifest['scale']} scale"
+    if info["status"] == "ok":
+        return None
+    reason = info.get("reason") or f"{info['status']}, no reason recorded"
+    if info["status"] == "missing" and not reason.startswith("data set missing"):
+        reason = f"data set missing: {reason}"
+    return reason
+
+
+def _paper_cell(value: Any, **where: Any) -> dict[str, Any]:
+    if value is None:
+        return {**where, "text": "not in the paper", "blank_reason": "not in the paper"}
+    return {**where, "value": value, "text": str(value), "scale": "paper"}
+
+
+def _blank(reason: str, **where: Any) -> dict[str, Any]:
+    """A cell the suite could not fill; a missing data set's long reason (path, how to get it) is shown
+    once under the table, so its cells say only that it is missing. The CSV keeps the whole reason."""
+    text = "data set missing (see below)" if reason.startswith("data set missing:") else reason
+    return {**where, "text": text, "blank_reason": reason}
+
+
+def _suite_cell(rows: pd.DataFrame, field: str, missing: str, **where: Any) -> dict[str, Any]:
+    """Mean ± sd of the runs.csv column ``field`` over ``rows`` (one run per seed), with what produced it."""
+    if rows.empty:
+        return _blank(missing, **where)
+    values = rows[field].dropna()
+    if values.empty:
+        return _blank(f"{where['quantity']} not computed for any of the {len(rows)} runs", **where)
+    used = rows.loc[values.index]
+    mean = float(values.mean())
+    sd = float(values.std(ddof=1)) if len(values) >= 2 else None
+    count = _seeds(len(values))
+    if len(values) < len(rows):
+        count += f" of {len(rows)}; the others have no {where['quantity']}"
+    text = f"{_mean_sd(mean, sd)} ({count})"
+    provenance = {key: _distinct(used[key]) for key in ("steps", "code_version", *COUNTS[field])}
+    return {
+        **where, **provenance, "value": mean, "sd": sd, "n_seeds": len(values),
+        "seeds": " ".join(str(s) for s in sorted(used["seed"].astype(int))), "text": text,
+        "metric_backbone": _distinct(used["metric_backbone"]) if field == "score" else "",
+    }  # fmt: skip
+
+
+def _select(runs: pd.DataFrame, dataset: str, model: str | None = None, m: int | None = None) -> pd.DataFrame:
+    keep = runs["dataset"] == dataset
+    if model is not None:
+        keep &= runs["model"] == model
+    if m is not None:
+        keep &= runs["m"] == m
+    return runs[keep]
+
+
+def _provenance(
+    runs: pd.DataFrame, manifest: dict[str, Any], dataset: str, empty: str, with_metric: bool = False
+) -> str:
+    """One caption line: what produced a data set's suite numbers (``runs``; ``empty`` says why none)."""
+    blank = _dataset_blank(manifest, dataset)
+    if blank:
+        return f"{dataset}: no suite runs ({blank})"
+    if runs.empty:
+        return f"{dataset}: no suite runs ({empty})"
+    parts = (
+        [f"{_distinct(runs['score_metric'])} ({_distinct(runs['metric_backbone'])})"] if with_metric else []
+    )
+    parts += [
+        f"m = {_distinct(runs['m'])}",
+        f"{_distinct(runs['steps'])} steps",
+        f"seeds {_distinct(runs['seed'])} ({_seeds(runs['seed'].nunique())})",
+        f"n_generated/n_real {_distinct(runs['n_generated'])}/{_distinct(runs['n_real'])}",
+        f"n_codes {_distinct(runs['n_codes'])}",
+    ]
+    if runs["kde_n_fit"].notna().any():
+        parts.append(f"kde_n_fit {_distinct(runs['kde_n_fit'])}")
+    parts.append(f"code {_distinct(runs['code_version'])}")
+    return f"{dataset}: " + "; ".join(parts)
+
+
+def _scale(manifest: dict[str, Any]) -> str:
+    config = manifest.get("config")
+    return f"suite scale: {manifest['scale']}" + (f" ({config})" if config else "")
+
+
+def _capacity(manifest: dict[str, Any], dataset: str) -> int | None:
+    return manifest["datasets"].get(dataset, {}).get("capacity")
+
+
+def _at_capacity(runs: pd.DataFrame, manifest: dict[str, Any], dataset: str, model: str) -> pd.DataFrame:
+    capacity = _capacity(manifest, dataset)
+    return _select(runs, dataset, model, capacity) if capacity is not None else runs.iloc[:0]
+
+
+def _capacity_missing(manifest: dict[str, Any], dataset: str, model: str) -> str:
+    """Why a data set the suite ran has no runs of ``model`` at its capacity."""
+    capacity = _capacity(manifest, dataset)
+    if model not in manifest["datasets"].get(dataset, {}).get("models", []):
+        return f"{model} not run"
+    return "no capacity in datasets.json" if capacity is None else f"capacity m={capacity} not run"
+
+
+def table1(runs: pd.DataFrame, manifest: dict[str, Any], ref: dict[str, Any], datasets: list[str]) -> Table:
+    """FID: the paper's rows, then the suite's MAAE and WAE at each data set's capacity."""
+    t1, scale = ref["table1"], manifest["scale"]
+    paper_metric = t1["metric"]
+    cells = []
+    for row in t1["rows"]:
+        source = f"cited in the paper from {row['cited_from']}" if row["cited_from"] else "paper"
+        for dataset in datasets:
+            where = {"row": (row["model"], source), "column": dataset, "dataset": dataset}
+            where |= {"model": row["model"], "source": source, "quantity": paper_metric}
+            cells.append(_paper_cell(row.get(dataset), **where))
+    used, notes = [], {}
+    for model, label in SUITE_LABELS.items():
+        for dataset in datasets:
+            source = f"suite ({scale} scale)"
+            where = {"row": (label, source), "column": dataset, "dataset": dataset, "model": model}
+            where |= {"source": source, "m": _capacity(manifest, dataset)}
+            blank = _dataset_blank(manifest, dataset)
+            if blank:
+                cells.append(_blank(blank, quantity=paper_metric, **where))
+                continue
+            rows = _at_capacity(runs, manifest, dataset, model)
+            used.append(rows)
+            metric = manifest["datasets"][dataset]["metric"]
+            cell = _suite_cell(
+                rows, "score", _capacity_missing(manifest, dataset, model), quantity=metric, **where
+            )
+            cell["comparable_with_paper"] = metric == paper_metric
+            if metric != paper_metric and not cell.get("blank_reason"):
+                cell["text"] = f"{metric} {cell['text']}"
+                notes[metric] = (
+                    f"Suite cells marked {metric} are {metric} ({cell['metric_backbone']}), not "
+                    f"{paper_metric}: they are NOT comparable with the paper's {paper_metric} column."
+                )
+            cells.append(cell)
+    frame = pd.concat(used) if used else runs.iloc[:0]
+    return Table(
+        name="table1",
+        title=f"Table 1: {paper_metric} (lower is better), the paper's rows beside the suite's MAAE and WAE "
+        f"at each data set's capacity m; {_scale(manifest)}",
+        index=("model", "source"),
+        cells=_frame(cells, "table1", scale),
+        provenance=tuple(
+            _provenance(_select(frame, d), manifest, d, _capacity_missing(manifest, d, "maae"), True)
+            for d in datasets
+        ),
+        notes=(
+            SEEDS_NOTE,
+            f"Paper: {t1['where']}.",
+            f"Suite counterparts: {ref['suite_counterparts']['table1_note']}.",
+            f"{paper_metric} depends on the sample counts (it rises as they fall) and on the network port: "
+            "read the suite's counts in the lines above.",
+            *notes.values(),
+        ),
+    )
+
+
+def table2(runs: pd.DataFrame, manifest: dict[str, Any], ref: dict[str, Any], datasets: list[str]) -> Table:
+    """m_A, NAC and |correlation| of encoded test codes at each data set's capacity, beside the paper's."""
+    paper_rows = {row["dataset"]: row for row in ref["table2"]["rows"]}
+    scale, cells, used = manifest["scale"], [], []
+    for dataset in datasets:
+        paper = paper_rows.get(dataset, {})
+        where = {"row": (dataset,), "dataset": dataset, "quantity": "m"}
+        cells.append(_paper_cell(paper.get("m"), column="m (paper)", source="paper", **where))
+        blank = _dataset_blank(manifest, dataset)
+        suite = {**where, "column": f"m (suite, {scale})", "source": f"suite ({scale} scale)"}
+        capacity = _capacity(manifest, dataset)
+        cells.append(_blank(blank, **suite) if blank else {**suite, "value": capacity, "text": str(capacity)})
+        for model, label in MODELS:
+            rows = _at_capacity(runs, manifest, dataset, model)
+            used.append(rows)
+            for quantity, shown, in_paper in (
+                ("m_active", "m_A", True), ("nac", "NAC", True), ("nac_abs_corr", "|corr|", False)
+            ):  # fmt: skip
+                where = {"row": (dataset,), "dataset": dataset, "model": model, "quantity": quantity}
+                suite = {**where, "column": f"{label} {shown} (suite)", "source": f"suite ({scale} scale)"}
+                suite["m"] = capacity
+                if blank:
+                    cells.append(_blank(blank, **suite))
+                else:
+                    missing = _capacity_missing(manifest, dataset, model)
+                    cell = _suite_cell(rows, quantity, missing, **suite)
+                    cells.append({**cell, "comparable_with_paper": in_paper})
+                if in_paper:
+                    value = paper.get(f"{model}_{quantity}")
+                    paper_where = {**where, "column": f"{label} {shown} (paper)", "source": "paper"}
+                    cells.append(_paper_cell(value, m=paper.get("m"), **paper_where))
+    frame = pd.concat(used) if used else runs.iloc[:0]
+    return Table(
+        name="table2",
+        title="Table 2: active dimensions m_A and NAC (normalised absolute covariance) of encoded test "
+        f"codes, MAAE over its active dimensions only, at each data set's capacity m; {_scale(manifest)}",
+        index=("dataset",),
+        cells=_frame(cells, "table2", scale),
+        provenance=tuple(
+            _provenance(_select(frame, d), manifest, d, _capacity_missing(manifest, d, "maae"))
+            for d in datasets
+        ),
+        notes=(
+            SEEDS_NOTE,
+            f"Paper: {ref['table2']['where']}.",
+            "|corr| (nac_abs_corr) is the mean off-diagonal |correlation| of the same codes; it is not the "
+            "paper's number. The paper's NAC min-max normalises the covariance, so it cannot reach 1 even "
+            "for perfectly correlated codes (and is 0 whatever the codes when m_A = 2); |corr| is 0 for "
+            "independent and 1 for perfectly correlated codes.",
+            "The suite's m is the capacity of datasets.json; at a reduced scale it can differ from the "
+            "paper's m, and m_A and NAC depend on it.",
+        ),
+    )
+
+
+def table3(runs: pd.DataFrame, manifest: dict[str, Any], ref: dict[str, Any], datasets: list[str]) -> Table:
+    """KDE log-likelihood against m: the suite's m beside the paper's (the union of both)."""
+    t3, scale = ref["table3"], manifest["scale"]
+    cells, used = [], []
+    for dataset in datasets:
+        paper_m = list(t3["m"]) if dataset == t3["dataset"] else []
+        blank = _dataset_blank(manifest, dataset)
+        suite_m = [int(m) for m in manifest["datasets"].get(dataset, {}).get("m", [])]  # asked for
+        used.append(_select(runs, dataset))
+        for m in sorted(set(paper_m) | set(suite_m)):
+            for model, label in MODELS:
+                where = {"row": (dataset, str(m)), "dataset": dataset, "model": model, "m": m}
+                where["quantity"] = "kde"
+                suite = {**where, "column": f"{label} (suite)", "source": f"suite ({scale} scale)"}
+                if blank or m not in suite_m:
+                    cells.append(_blank(blank or "not run at this scale", **suite))
+                else:
+                    rows = _select(runs, dataset, model, m)
+                    kde = _suite_cell(rows, "kde", f"{model} m={m} not run", **suite)
+                    cells.append({**kde, "comparable_with_paper": True})
+                value = t3[model][paper_m.index(m)] if m in paper_m else None
+                cells.append(_paper_cell(value, column=f"{label} (paper)", source="paper", **where))
+    frame = pd.concat(used) if used else runs.iloc[:0]
+    return Table(
+        name="table3",
+        title="Table 3: mean KDE log-likelihood of generated samples (higher is better; Gaussian KDE fitted "
+        f"on the train split, bandwidth chosen on the validation split) against m; {_scale(manifest)}",
+        index=("dataset", "m"),
+        cells=_frame(cells, "table3", scale),
+        provenance=tuple(_provenance(_select(frame, d), manifest, d, "not run") for d in datasets),
+        notes=(
+            SEEDS_NOTE,
+            f"Paper: {t3['where']}.",
+            "n_generated/n_real above are the generated samples scored and the test rows of the Frechet "
+            "distance; the KDE scores the same generated samples against kde_n_fit train rows.",
+        ),
+    )
+
+
+def _frame(cells: list[dict[str, Any]], name: str, scale: str) -> pd.DataFrame:
+    frame = pd.DataFrame(cells).reindex(columns=[*CSV_COLUMNS, "row"])
+    frame["table"] = name
+    frame.loc[frame["source"] == f"suite ({scale} scale)", "scale"] = scale
+    return frame
+
+
+BUILDERS: dict[str, tuple[Callable[..., Table], Callable[[dict[str, Any]], list[str]]]] = {
+    "table1": (table1, lambda ref: list(ref["table1"]["datasets"])),
+    "table2": (table2, lambda ref: [row["dataset"] for row in ref["table2"]["rows"]]),
+    "table3": (table3, lambda ref: [ref["table3"]["dataset"]]),
+}
+
+
+def _read_inputs(results: Path, runs_files: list[Path] | None) -> tuple[pd.DataFrame, dict[str, Any]]:
+    """datasets.json, and runs.csv or the given per-data-set runs tables (an empty list: no runs)."""
+    if not results.is_dir():
+        raise TableError(f"--results {results}: no such folder")
+    needed = [results / "datasets.json"] + ([results / "runs.csv"] if runs_files is None else runs_files)
+    for path in needed:
+        if not path.is_file():
+            raise TableError(f"no {path} (the workflow's manifest and aggregate steps write it)")
+    try:
+        manifest = load_manifest(results)
+        runs = load_runs(results, runs_files) if runs_files != [] else pd.DataFrame(columns=COLUMN_NAMES)
+    except (json.JSONDecodeError, pd.errors.ParserError, pd.errors.EmptyDataError) as err:
+        raise TableError(f"--results {results}: unreadable runs table or datasets.json ({err})") from err
+    absent = [c for c in NEEDED_RUN_COLUMNS if c not in runs.columns]
+    if absent:
+        raise TableError(f"{results / 'runs.csv'}: no column {', '.join(absent)}")
+    if not isinstance(manifest, dict) or not {"scale", "datasets"} <= set(manifest):
+        raise TableError(f"{results / 'datasets.json'}: needs the keys scale and datasets")
+    return runs, manifest
+
+
+def build(
+    name: str,
+    results: str | Path,
+    datasets: Iterable[str] | None = None,
+    runs_files: Iterable[str | Path] | None = None,
+) -> Table:
+    """Table ``name`` for one results root; ``datasets`` defaults to the paper's table's, ``runs_files``
+    (per-data-set runs tables) to ``<results>/runs.csv``."""
+    files = None if runs_files is None else [Path(f) for f in runs_files]
+    runs, manifest = _read_inputs(Path(results), files)
+    ref = load_reference()
+    builder, defaults = BUILDERS[name]
+    paper_datasets = defaults(ref)
+    chosen = list(datasets) if datasets else paper_datasets
+    for dataset in chosen:
+        if dataset not in paper_datasets and dataset not in manifest["datasets"]:
+            raise TableError(
+                f"--datasets: {dataset} is neither in the paper's {name} ({', '.join(paper_datasets)}) "
+                f"nor in {Path(results) / 'datasets.json'}"
+            )
+    return builder(runs, manifest, ref, chosen)
+
+
+def main(argv: list[str] | None = None) -> int:
+    p = argparse.ArgumentParser(prog="python -m maae.report.tables", description=__doc__.split("\n\n")[0])
+    p.add_argument("table", choices=tuple(BUILDERS))
+    p.add_argument("--results", required=True, type=Path, help="one scale's results root (runs.csv, ...)")
+    p.add_argument("--out", required=True, help="output stem: writes STEM.csv, STEM.md and STEM.tex")
+    p.add_argument("--datasets", nargs="+", help="data set keys (default: the paper's table's)")
+    p.add_argument(
+        "--runs", nargs="*", type=Path, help="per-data-set runs.csv files to read instead of RESULTS/runs.csv"
+    )
+    args = p.parse_args(argv)
+    try:
+        table = build(args.table, args.results, args.datasets, args.runs)
+    except TableError as err:
+        print(f"error: {err}", file=sys.stderr)
+        return 2
+    for path in write(table, args.out):
+        print(path)
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

@@ -1,0 +1,226 @@
+"""A scale file (config/smoke.yaml, cpu.yaml, paper.yaml): the grid of runs and how each is made and scored.
+
+The workflow and the live baselines both turn a (data set, model, m, seed) into a run through this module,
+so a run trained by either is the same run, in the same folder. Structure and defaults come from the JSON
+schema in workflow/schemas/config.schema.yaml (the one Snakemake validates against); ``check`` adds what a
+schema cannot say: every ``run:`` override is a real maae.config key with a valid value, figures and tables
+name data sets the scale has, and figure m values are on the grid.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+import yaml
+
+from maae.config import ConfigError, DataConfig, RunConfig
+from maae.metrics.options import ScoreOptions
+
+SCHEMA = Path(__file__).resolve().parents[1] / "workflow" / "schemas" / "config.schema.yaml"
+PRIMARY = {"synthetic": "fd_raw"}  # image data sets: fid
+
+
+def validate(cfg: dict[str, Any]) -> dict[str, Any]:
+    """Fill the schema's defaults into cfg (in place, as Snakemake's validate does), then check it."""
+    import jsonschema  # a Snakemake dependency; imported here so the model library does not need it
+
+    schema = yaml.safe_load(SCHEMA.read_text())
+    validator_class = jsonschema.validators.validator_for(schema)
+
+    def set_defaults(validator, properties, instance, schema):
+        for name, sub in properties.items():
+            if isinstance(instance, dict) and "default" in sub:
+                instance.setdefault(name, sub["default"])
+        yield from validator_class.VALIDATORS["properties"](validator, properties, instance, schema)
+
+    filling = jsonschema.validators.extend(validator_class, {"properties": set_defaults})
+    error = jsonschema.exceptions.best_match(filling(schema).iter_errors(cfg))
+    if error is not None:
+        where = ".".join(map(str, error.absolute_path)) or "config"
+        raise ConfigError(f"{where}: {error.message}")
+    for info in cfg["datasets"].values():  # defaults inside oneOf / additionalProperties branches
+        if isinstance(info["m"], dict):
+            info["m"].setdefault("step", 1)
+            info["m"].setdefault("extra", [])
+    check(cfg)
+    return cfg
+
+
+def load(path: str | Path, overrides: dict[str, Any] | None = None) -> dict[str, Any]:
+    """Read, validate and default a scale file; ``overrides`` replace top-level keys (like --config)."""
+    path = Path(path)
+    try:
+        cfg = yaml.safe_load(path.read_text())
+    except (OSError, yaml.YAMLError) as err:
+        raise ConfigError(f"{path}: cannot read the scale file ({err})") from err
+    if not isinstance(cfg, dict):
+        raise ConfigError(f"{path}: expected a mapping of options")
+    cfg.update(overrides or {})
+    return validate(cfg)
+
+
+def grid(cfg: dict[str, Any], dataset: str) -> list[int]:
+    """The m values of a data set, sorted: a list as given, or start..stop by step plus extra values."""
+    m = cfg["datasets"][dataset]["m"]
+    if isinstance(m, list):
+        return sorted(m)
+    return sorted(set(range(m["start"], m["stop"] + 1, m["step"])) | set(m["extra"]))
+
+
+def results_root(cfg: dict[str, Any]) -> Path:
+    return Path(cfg["results"] or f"results/{cfg['scale']}")
+
+
+def capacity(cfg: dict[str, Any], dataset: str) -> int:
+    """The m of Tables 1 and 2 for a data set: as configured, else its largest m."""
+    return cfg["datasets"][dataset]["capacity"] or grid(cfg, dataset)[-1]
+
+
+def metric(cfg: dict[str, Any], dataset: str) -> str:
+    """The data set's primary score (lower is better), the one its figures and searches use."""
+    info = cfg["datasets"][dataset]
+    return info["score"]["metric"] or PRIMARY.get(info["data"]["name"], "fid")
+
+
+def metrics(cfg: dict[str, Any], dataset: str) -> tuple[str, ...]:
+    info = cfg["datasets"][dataset]
+    if info["score"]["metrics"]:
+        return tuple(info["score"]["metrics"])
+    extra = ("kde",) if info["data"]["name"] == "synthetic" else ()
+    return (metric(cfg, dataset), *extra, "nac")
+
+
+def data_config(cfg: dict[str, Any], dataset: str) -> dict[str, Any]:
+    """The data section of a data set's runs. Synthetic data are generated under the results root, so a
+    read-only data folder (e.g. a shared MNIST copy) is never written to."""
+    data = dict(cfg["datasets"][dataset]["data"])
+    synthetic = data["name"] == "synthetic"
+    data.setdefault("root", str(results_root(cfg) / "data" if synthetic else Path(cfg["data_root"])))
+    return data
+
+
+def run_overrides(cfg: dict[str, Any], dataset: str, model: str, m: int, seed: int) -> dict[str, Any]:
+    """Every maae.config value the scale sets for one run, as dotted keys (later entries win)."""
+    info = cfg["datasets"][dataset]
+    values: dict[str, Any] = {f"data.{k}": v for k, v in data_config(cfg, dataset).items()}
+    values.update(
+        {
+            "model.m": m,
+            "model.mask": model == "maae",
+            "train.steps": info["steps"],
+            "train.seed": seed,
+            "train.threads": cfg["threads"],
+            "train.device": cfg["device"],
+            "train.progress": "log",
+        }
+    )
+    values.update(cfg["run"])
+    values.update(info["run"])
+    return values
+
+
+def run_config(cfg: dict[str, Any], dataset: str, model: str, m: int, seed: int) -> RunConfig:
+    return RunConfig().replace(**run_overrides(cfg, dataset, model, m, seed))
+
+
+def score_options(cfg: dict[str, Any], dataset: str) -> ScoreOptions:
+    score = cfg["datasets"][dataset]["score"]
+    return ScoreOptions(
+        metrics=metrics(cfg, dataset),
+        n_samples=score["n_samples"],
+        n_real=score["n_real"],
+        n_codes=score["n_codes"],
+        kde_n_fit=score["kde_n_fit"],
+        kde_n_val=score["kde_n_val"],
+        lenet_epochs=score["lenet_epochs"],
+        cache_dir=str(cache_dir(cfg)),
+        device=cfg["device"],
+    )
+
+
+def cache_dir(cfg: dict[str, Any]) -> Path:
+    return Path(cfg["cache_dir"] or results_root(cfg) / "metrics_cache")
+
+
+def missing_reason(cfg: dict[str, Any], dataset: str) -> str | None:
+    """Why a data set's files are not there (one line naming the path), or None."""
+    from maae.data import missing  # imports torch: only when a workflow is planned
+
+    return missing(DataConfig(**data_config(cfg, dataset)))
+
+
+def manifest(cfg: dict[str, Any], config_file: str | None = None) -> dict[str, Any]:
+    """datasets.json: what the scale asked for and, per data set, whether it could run (see maae.report)."""
+    datasets = {}
+    for name, info in cfg["datasets"].items():
+        if cfg["only"] is not None and name not in cfg["only"]:
+            status, reason = "skipped", f"left out of this run (only: {', '.join(cfg['only'])})"
+        else:
+            reason = missing_reason(cfg, name)
+            status, reason = ("missing", f"data set missing: {reason}") if reason else ("ok", None)
+        datasets[name] = {
+            "data": info["data"]["name"],
+            "n": info["data"].get("n", DataConfig.n) if info["data"]["name"] == "synthetic" else None,
+            "status": status,
+            "reason": reason,
+            "models": list(info["models"]),
+            "m": grid(cfg, name),
+            "seeds": list(info["seeds"]),
+            "capacity": capacity(cfg, name),
+            "metric": metric(cfg, name),
+            "steps": info["steps"],
+        }
+    return {"scale": cfg["scale"], "config": config_file, "datasets": datasets}
+
+
+def check(cfg: dict[str, Any]) -> None:
+    """What the schema cannot express; each error names the key."""
+    for name in cfg["datasets"]:
+        where = f"datasets.{name}"
+        for dotted in cfg["datasets"][name]["run"]:
+            if "." not in dotted:
+                raise ConfigError(f"{where}.run.{dotted}: expected section.option, e.g. model.lambda1")
+        values = grid(cfg, name)
+        data_name = cfg["datasets"][name]["data"]["name"]
+        try:
+            for model in cfg["datasets"][name]["models"]:
+                run_config(cfg, name, model, values[-1], cfg["datasets"][name]["seeds"][0])
+        except ConfigError as err:
+            raise ConfigError(f"{where}: {err}") from None
+        if metric(cfg, name) == "fd_raw" and data_name != "synthetic":
+            raise ConfigError(f"{where}.score.metric: fd_raw is for synthetic data, not {data_name}")
+        if metric(cfg, name) in ("fid", "fd_lenet") and data_name == "synthetic":
+            raise ConfigError(f"{where}.score.metric: {metric(cfg, name)} needs images; use fd_raw")
+        if metric(cfg, name) not in metrics(cfg, name):
+            raise ConfigError(f"{where}.score.metrics: must include the primary metric {metric(cfg, name)}")
+        if cfg["datasets"][name]["capacity"] and cfg["datasets"][name]["capacity"] not in values:
+            raise ConfigError(f"{where}.capacity: {cfg['datasets'][name]['capacity']} is not on the m grid")
+    for dataset in cfg["only"] or []:
+        if dataset not in cfg["datasets"]:
+            raise ConfigError(f"only: {dataset!r} is not a data set of this scale")
+    for key, names in _named_datasets(cfg):
+        for dataset in names:
+            if dataset not in cfg["datasets"] and key not in ("tables.table1", "tables.table2"):
+                raise ConfigError(f"{key}: {dataset!r} is not a data set of this scale")
+    for key in ("fig5", "fig8"):
+        fig = cfg["figures"].get(key)
+        if fig:
+            values = fig["m"] if isinstance(fig["m"], list) else [fig["m"]]
+            wrong = sorted(set(values) - set(grid(cfg, fig["dataset"])))
+            if wrong:
+                raise ConfigError(f"figures.{key}.m: {wrong} not on the m grid of {fig['dataset']}")
+            if "maae" not in cfg["datasets"][fig["dataset"]]["models"]:
+                raise ConfigError(f"figures.{key}.dataset: {fig['dataset']} trains no maae model")
+
+
+def _named_datasets(cfg: dict[str, Any]) -> list[tuple[str, list[str]]]:
+    """(key, data sets) for every figure, table and baseline entry that names data sets."""
+    named = []
+    for section in ("figures", "tables"):
+        for key, value in cfg[section].items():
+            if isinstance(value, dict):
+                value = [value["dataset"]]
+            named.append((f"{section}.{key}", [value] if isinstance(value, str) else list(value)))
+    named.append(("baselines.datasets", list(cfg["baselines"]["datasets"])))
+    return named

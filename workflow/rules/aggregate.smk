@@ -1,0 +1,56 @@
+# From run folders to the tidy table: datasets.json (what ran and why not), runs/<dataset>/runs.csv, runs.csv.
+
+
+localrules:
+    manifest,
+
+
+rule manifest:
+    """What this scale asked for and which data sets could run (a missing one: its reason)."""
+    output:
+        manifest=RESULTS / "datasets.json",
+        config=RESULTS / "config.yaml",
+    params:
+        manifest=MANIFEST,
+        config=config,
+    run:
+        write_atomic(output.manifest, json.dumps(params.manifest, indent=2) + "\n")
+        write_atomic(output.config, f"# {SCALE} scale as resolved for this results root\n" + yaml.safe_dump(params.config, sort_keys=False))
+
+
+rule aggregate_dataset:
+    """One data set's runs (summary, scores, config) as rows of runs/<dataset>/runs.csv."""
+    input:
+        manifest=RESULTS / "datasets.json",
+        scores=lambda w: runs_of(w.dataset, "scores.json"),
+        summaries=lambda w: runs_of(w.dataset, "summary.json"),
+    output:
+        RESULTS / "runs" / "{dataset}" / "runs.csv",
+    params:
+        results=RESULTS,
+    log:
+        RESULTS / "logs" / "aggregate" / "{dataset}.log",
+    resources:
+        **res("light"),
+    conda:
+        ENV
+    shell:
+        "$MAAE_PYTHON -m maae.report.aggregate dataset --results {params.results} --dataset {wildcards.dataset} > {log} 2>&1"
+
+
+rule runs_table:
+    """results/<scale>/runs.csv: one row per run of every data set, every config value and score."""
+    input:
+        dataset_runs_csv(MANIFEST["datasets"]),
+    output:
+        RESULTS / "runs.csv",
+    params:
+        results=RESULTS,
+    log:
+        RESULTS / "logs" / "aggregate" / "runs.log",
+    resources:
+        **res("light"),
+    conda:
+        ENV
+    shell:
+        "$MAAE_PYTHON -m maae.report.aggregate combine --results {params.results} {input} > {log} 2>&1"

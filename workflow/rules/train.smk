@@ -1,0 +1,79 @@
+# Data, training and scoring: one job per data set (prepare) and per run (train, score).
+
+
+rule prepare:
+    """Read every split once (generates synthetic data), build the primary metric's backbone."""
+    output:
+        RESULTS / "prepared" / "{dataset}.json",
+    params:
+        sets=lambda w: set_args(scales.run_overrides(config, w.dataset, "maae", 1, 0)),
+        metric=lambda w: scales.metric(config, w.dataset),
+        cache=scales.cache_dir(config),
+        epochs=lambda w: config["datasets"][w.dataset]["score"]["lenet_epochs"],
+    log:
+        RESULTS / "logs" / "prepare" / "{dataset}.log",
+    benchmark:
+        RESULTS / "benchmarks" / "prepare" / "{dataset}.tsv"
+    threads: config["threads"]
+    resources:
+        **res("score"),
+    conda:
+        ENV
+    shell:
+        "$MAAE_PYTHON -m maae prepare {params.sets} --metric {params.metric} --cache-dir {params.cache} "
+        "--lenet-epochs {params.epochs} --out {output} > {log} 2>&1"
+
+
+rule train:
+    """Algorithm 2 for one (data set, model, m, seed); a killed job resumes from its last checkpoint."""
+    input:
+        RESULTS / "prepared" / "{dataset}.json",
+    output:
+        model=RESULTS / "runs" / "{dataset}" / "{model}" / "m{m}" / "seed{seed}" / "model.pt",
+        summary=RESULTS / "runs" / "{dataset}" / "{model}" / "m{m}" / "seed{seed}" / "summary.json",
+    params:
+        sets=lambda w: set_args(scales.run_overrides(config, w.dataset, w.model, int(w.m), int(w.seed))),
+        folder=lambda w, output: Path(output.model).parent,
+    log:
+        RESULTS / "logs" / "train" / "{dataset}" / "{model}_m{m}_seed{seed}.log",
+    benchmark:
+        RESULTS / "benchmarks" / "train" / "{dataset}" / "{model}_m{m}_seed{seed}.tsv"
+    threads: config["threads"]
+    resources:
+        **res("train"),
+    conda:
+        ENV
+    shell:
+        "$MAAE_PYTHON -m maae train {params.sets} --out {params.folder} > {log} 2>&1"
+
+
+rule score:
+    """The data set's primary score, KDE (synthetic) and NAC, with their sample counts, into scores.json."""
+    input:
+        model=RESULTS / "runs" / "{dataset}" / "{model}" / "m{m}" / "seed{seed}" / "model.pt",
+        prepared=RESULTS / "prepared" / "{dataset}.json",
+    output:
+        RESULTS / "runs" / "{dataset}" / "{model}" / "m{m}" / "seed{seed}" / "scores.json",
+    params:
+        args=lambda w: score_args(w.dataset),
+        folder=lambda w, input: Path(input.model).parent,
+    log:
+        RESULTS / "logs" / "score" / "{dataset}" / "{model}_m{m}_seed{seed}.log",
+    benchmark:
+        RESULTS / "benchmarks" / "score" / "{dataset}" / "{model}_m{m}_seed{seed}.tsv"
+    threads: config["threads"]
+    resources:
+        **res("score"),
+    conda:
+        ENV
+    shell:
+        "OMP_NUM_THREADS={threads} $MAAE_PYTHON -m maae score --run {params.folder} {params.args} > {log} 2>&1"
+
+
+def score_args(dataset):
+    opts = scales.score_options(config, dataset)
+    return (
+        f"--metrics {','.join(opts.metrics)} --n-samples {opts.n_samples} --n-real {opts.n_real} "
+        f"--n-codes {opts.n_codes} --kde-n-fit {opts.kde_n_fit} --kde-n-val {opts.kde_n_val} "
+        f"--lenet-epochs {opts.lenet_epochs} --cache-dir {shlex.quote(opts.cache_dir)} --device {opts.device}"
+    )
