@@ -18,6 +18,9 @@ if "scale" not in config:  # no --configfile: the paper scale (a scale file is n
 validate(config, "workflow/schemas/config.schema.yaml")
 
 
+report: "workflow/report/workflow.rst"
+
+
 include: "workflow/rules/common.smk"
 include: "workflow/rules/train.smk"
 include: "workflow/rules/aggregate.smk"

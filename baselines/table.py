@@ -8,13 +8,11 @@ from pathlib import Path
 from typing import Any
 
 import pandas as pd
-import yaml
 
 from baselines.compare import COLUMN_NAMES, Comparison
 from maae import io
+from maae.report import reference
 from maae.report.aggregate import BACKBONES
-
-PAPER_REFERENCE = Path(__file__).resolve().parents[1] / "maae" / "report" / "paper_reference.yaml"
 
 
 def _num(x: Any, digits: int = 4) -> str:
@@ -107,7 +105,7 @@ def provenance(comparison: Comparison) -> list[str]:
 
 def paper_lines() -> list[str]:
     """§8's figures (paper_reference.yaml) and the cost ratios they imply."""
-    ref = yaml.safe_load(PAPER_REFERENCE.read_text())["runtimes"]
+    ref = reference.load()["runtimes"]
     naive = ref["naive_search"]
     lo, hi = naive["range"]
     n_linear, n_ternary = naive["linear_search_models"], naive["ternary_search_models"]

@@ -171,7 +171,14 @@ def manifest(cfg: dict[str, Any], config_file: str | None = None) -> dict[str, A
             "metric": metric(cfg, name),
             "steps": info["steps"],
         }
-    return {"scale": cfg["scale"], "config": config_file, "datasets": datasets}
+    from maae.provenance import code_version
+
+    return {
+        "scale": cfg["scale"],
+        "config": config_file,
+        "code_version": code_version(),
+        "datasets": datasets,
+    }
 
 
 def check(cfg: dict[str, Any]) -> None:

@@ -14,8 +14,8 @@ import yaml
 
 from baselines.__main__ import main
 from baselines.compare import COLUMN_NAMES
-from baselines.table import PAPER_REFERENCE
 from maae.report.aggregate import COLUMN_NAMES as RUN_COLUMNS
+from maae.report.reference import PATH as PAPER_REFERENCE
 
 GRID = [2, 4, 6, 8, 12, 16, 24, 32]
 SEEDS = [0, 1, 2]

@@ -22,7 +22,8 @@ from maae.config import RunConfig
 from maae.report.aggregate import COLUMN_NAMES, run_dir
 from maae.report.figures import main
 from maae.report.plots import heatmaps, samples, scores, training
-from maae.report.plots.common import PAPER_REFERENCE, Results, Unavailable, count_text
+from maae.report.plots.common import Results, Unavailable, count_text
+from maae.report.reference import PATH as PAPER_REFERENCE
 from maae.train import train
 
 SCALE = "smoke"

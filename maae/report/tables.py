@@ -20,12 +20,11 @@ from pathlib import Path
 from typing import Any
 
 import pandas as pd
-import yaml
 
+from maae.report import reference
 from maae.report.aggregate import COLUMN_NAMES, load_manifest, load_runs
 from maae.report.tablefmt import CSV_COLUMNS, Table, write
 
-REFERENCE = Path(__file__).with_name("paper_reference.yaml")
 MODELS = (("wae", "WAE"), ("maae", "MAAE"))
 SUITE_LABELS = {"maae": "MAAE", "wae": "WAE (MAAE with the mask off)"}
 NEEDED_RUN_COLUMNS = (
@@ -42,10 +41,6 @@ SEEDS_NOTE = "Suite cells: mean ± sd over training seeds (sd only with ≥ 2 se
 
 class TableError(ValueError):
     """A problem with the inputs a user can fix: reported as one error line."""
-
-
-def load_reference(path: Path = REFERENCE) -> dict[str, Any]:
-    return yaml.safe_load(path.read_text())
 
 
 def _num(x: float) -> str:
@@ -374,7 +369,7 @@ def build(
     (per-data-set runs tables) to ``<results>/runs.csv``."""
     files = None if runs_files is None else [Path(f) for f in runs_files]
     runs, manifest = _read_inputs(Path(results), files)
-    ref = load_reference()
+    ref = reference.load()
     builder, defaults = BUILDERS[name]
     paper_datasets = defaults(ref)
     chosen = list(datasets) if datasets else paper_datasets

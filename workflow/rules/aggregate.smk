@@ -13,9 +13,10 @@ rule manifest:
     params:
         manifest=MANIFEST,
         config=config,
+    log:
+        RESULTS / "logs" / "manifest.log",
     run:
-        write_atomic(output.manifest, json.dumps(params.manifest, indent=2) + "\n")
-        write_atomic(output.config, f"# {SCALE} scale as resolved for this results root\n" + yaml.safe_dump(params.config, sort_keys=False))
+        write_manifest(params.manifest, params.config, output, log[0])
 
 
 rule aggregate_dataset:

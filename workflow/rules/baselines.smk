@@ -11,7 +11,11 @@ rule baseline:
         config=RESULTS / "config.yaml",
         runs=RESULTS / "runs" / "{dataset}" / "runs.csv",  # live mode too: the grid first, then what it lacks
     output:
-        csv=RESULTS / "baselines" / "{dataset}.csv",
+        csv=report(
+            RESULTS / "baselines" / "{dataset}.csv",
+            category="Naive searches (supplement §8)",
+            labels={"dataset": "{dataset}", "scale": SCALE},
+        ),
         md=RESULTS / "baselines" / "{dataset}.md",
     params:
         results=RESULTS,

@@ -1,7 +1,6 @@
 # Helpers shared by the rules: the grid, paths, shell prefixes and resources. The logic lives in
 # maae.scales (tested without Snakemake); this file only maps it onto the DAG.
 import json
-import os
 import shlex
 import sys
 from pathlib import Path
@@ -11,8 +10,7 @@ import yaml
 from snakemake_interface_executor_plugins.settings import DeploymentMethod
 
 ROOT = Path(workflow.basedir)
-sys.path.insert(0, str(ROOT))  # maae importable here and (through PYTHONPATH) in every job, installed or not
-os.environ["PYTHONPATH"] = os.pathsep.join(filter(None, [str(ROOT), os.environ.get("PYTHONPATH")]))
+sys.path.insert(0, str(ROOT))  # maae importable here and in every job (below), installed or not
 
 from maae import scales  # noqa: E402
 from maae.config import ConfigError  # noqa: E402
@@ -24,16 +22,20 @@ except ConfigError as err:
 
 SCALE = config["scale"]
 RESULTS = scales.results_root(config)
-MANIFEST = scales.manifest(config, workflow.overwrite_configfiles and str(workflow.overwrite_configfiles[-1]))
+CONFIG_FILE = Path(workflow.overwrite_configfiles[-1] if workflow.overwrite_configfiles else "config/paper.yaml")
+MANIFEST = scales.manifest(
+    config, str(CONFIG_FILE.relative_to(ROOT) if CONFIG_FILE.is_relative_to(ROOT) else CONFIG_FILE)
+)
 READY = [name for name, info in MANIFEST["datasets"].items() if info["status"] == "ok"]
 for _name, _info in MANIFEST["datasets"].items():
     if _info["status"] != "ok":
         logger.warning(f"{_name}: not run, {_info['reason']}")
 
-# Jobs call $MAAE_PYTHON: in a conda environment that environment's python, otherwise the interpreter running
-# Snakemake (a venv's). An environment variable, not a rule parameter, so switching venvs reruns nothing.
+# Jobs call $MAAE_PYTHON (set in every job's shell): in a conda environment that environment's python, otherwise the interpreter running
+# Snakemake (a venv's), with this checkout first on the path. A shell variable, not a rule parameter,
+# so switching venvs reruns nothing (paths with spaces are not supported).
 CONDA = DeploymentMethod.CONDA in workflow.deployment_settings.deployment_method
-os.environ["MAAE_PYTHON"] = "python" if CONDA else sys.executable
+shell.prefix(f"set -euo pipefail; MAAE_PYTHON='env PYTHONPATH={ROOT} {'python' if CONDA else sys.executable}'; ")
 ENV = "../../envs/maae.yaml"
 
 wildcard_constraints:
@@ -73,6 +75,14 @@ def dataset_runs_csv(names):
     return [RESULTS / "runs" / name / "runs.csv" for name in names if name in READY]
 
 
+def write_manifest(manifest, resolved, output, log):
+    """datasets.json and the resolved config.yaml (what `baselines live` reads), atomically."""
+    write_atomic(output.manifest, json.dumps(manifest, indent=2) + "\n")
+    header = f"# the {SCALE} scale as resolved for {RESULTS}\n"
+    write_atomic(output.config, header + yaml.safe_dump(resolved, sort_keys=False))
+    write_atomic(log, f"{sum(i['status'] == 'ok' for i in manifest['datasets'].values())} data sets ready\n")
+
+
 def write_atomic(path, text):
     """Write a small file from the Snakemake process, never leaving a half-written one."""
     path = Path(path)
@@ -80,3 +90,34 @@ def write_atomic(path, text):
     tmp = path.with_name(path.name + ".tmp")
     tmp.write_text(text)
     tmp.replace(path)
+
+
+def score_args(dataset):
+    opts = scales.score_options(config, dataset)
+    return (
+        f"--metrics {','.join(opts.metrics)} --n-samples {opts.n_samples} --n-real {opts.n_real} "
+        f"--n-codes {opts.n_codes} --kde-n-fit {opts.kde_n_fit} --kde-n-val {opts.kde_n_val} "
+        f"--lenet-epochs {opts.lenet_epochs} --cache-dir {shlex.quote(opts.cache_dir)} --device {opts.device}"
+    )
+
+
+def figure_jobs():
+    """name -> (figure kind, data sets it reads, extra CLI arguments), from the scale's figures section."""
+    figs = config["figures"]
+    jobs = {}
+    if figs.get("fig1"):
+        jobs["fig1"] = ("fig1", figs["fig1"], "--datasets " + " ".join(figs["fig1"]))
+    for name in ("fig4a", "fig4b", "fig4c"):
+        if figs.get(name):
+            jobs[name] = ("fig4", [figs[name]], f"--dataset {figs[name]}")
+    if figs.get("fig5"):
+        fig = figs["fig5"]
+        jobs["fig5"] = ("fig5", [fig["dataset"]], f"--dataset {fig['dataset']} --m {' '.join(map(str, fig['m']))}")
+    if figs.get("fig8"):
+        fig = figs["fig8"]
+        jobs["fig8"] = ("fig8", [fig["dataset"]], f"--dataset {fig['dataset']} --m {fig['m']}")
+    for dataset in figs.get("fig6", []):
+        jobs[f"fig6_{dataset}"] = ("fig6", [dataset], f"--dataset {dataset}")
+    for dataset in figs.get("heatmaps", []):
+        jobs[f"heatmaps_{dataset}"] = ("heatmaps", [dataset], f"--dataset {dataset}")
+    return jobs

@@ -13,7 +13,9 @@ rule table:
         manifest=RESULTS / "datasets.json",
         runs=lambda w: dataset_runs_csv(TABLES[w.table]),
     output:
-        csv=RESULTS / "tables" / "{table}.csv",
+        csv=report(
+            RESULTS / "tables" / "{table}.csv", category="Tables", labels={"table": "{table}", "scale": SCALE}
+        ),
         md=RESULTS / "tables" / "{table}.md",
         tex=RESULTS / "tables" / "{table}.tex",
     params:

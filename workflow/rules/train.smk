@@ -68,12 +68,3 @@ rule score:
         ENV
     shell:
         "OMP_NUM_THREADS={threads} $MAAE_PYTHON -m maae score --run {params.folder} {params.args} > {log} 2>&1"
-
-
-def score_args(dataset):
-    opts = scales.score_options(config, dataset)
-    return (
-        f"--metrics {','.join(opts.metrics)} --n-samples {opts.n_samples} --n-real {opts.n_real} "
-        f"--n-codes {opts.n_codes} --kde-n-fit {opts.kde_n_fit} --kde-n-val {opts.kde_n_val} "
-        f"--lenet-epochs {opts.lenet_epochs} --cache-dir {shlex.quote(opts.cache_dir)} --device {opts.device}"
-    )

@@ -10,7 +10,6 @@ from pathlib import Path
 from typing import IO, Any
 
 import pandas as pd
-import yaml
 from matplotlib.axes import Axes
 from matplotlib.backends.backend_agg import FigureCanvasAgg
 from matplotlib.figure import Figure
@@ -19,7 +18,6 @@ from matplotlib.ticker import EngFormatter, MaxNLocator
 from maae import io
 from maae.report.aggregate import load_manifest, load_runs, run_dir
 
-PAPER_REFERENCE = Path(__file__).resolve().parent.parent / "paper_reference.yaml"
 MODEL_LABELS = {"maae": "MAAE", "wae": "WAE"}
 COLORS = {"maae": "tab:blue", "wae": "tab:orange", "m_active": "tab:green"}
 # Axis labels: the offline metric must never read as FID.
@@ -38,10 +36,6 @@ class Unavailable(Exception):
 
 class ResultsError(Exception):
     """The results root itself is unusable: a wrong folder or one not aggregated yet (a user error)."""
-
-
-def paper_reference() -> dict[str, Any]:
-    return yaml.safe_load(PAPER_REFERENCE.read_text())
 
 
 @dataclass(frozen=True)

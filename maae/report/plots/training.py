@@ -10,13 +10,13 @@ from matplotlib.axes import Axes
 from matplotlib.figure import Figure
 from matplotlib.lines import Line2D
 
+from maae.report import reference
 from maae.report.plots.common import (
     COLORS,
     Results,
     Unavailable,
     count_text,
     new_figure,
-    paper_reference,
     placeholder_axes,
     read_json,
     require_file,
@@ -86,10 +86,8 @@ def _mu_panel(ax: Axes, results: Results, dataset: str, m: int, seed: int, paper
 
 def fig5(results: Results, dataset: str, ms: list[int], seed: int) -> tuple[Figure, list[str]]:
     """Each mu_j of the MAAE run over training, one panel per m."""
-    reference = paper_reference()["figures"]["fig5"]
-    paper = (
-        dict(zip(reference["m"], reference["m_active"], strict=True)) if dataset == PAPER_FIG5_DATASET else {}
-    )
+    cited = reference.load()["figures"]["fig5"]
+    paper = dict(zip(cited["m"], cited["m_active"], strict=True)) if dataset == PAPER_FIG5_DATASET else {}
     fig = new_figure(4.3 * len(ms), 4.6)
     problems, steps = [], []
     for ax, m in zip(fig.subplots(1, len(ms), squeeze=False)[0], ms, strict=True):

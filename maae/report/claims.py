@@ -1,0 +1,637 @@
+"""The paper's testable claims as predicates: pass, fail or not run, with why and the figures behind it.
+
+A predicate is a pure function of one scale's results (runs.csv, the datasets.json manifest, the §8
+baselines tables) and the paper reference; it judges every data set the claim covers and returns one Part
+per data set. ``judge`` folds the parts into a Verdict: fail if any part fails, else pass if any passes,
+else not run. Tolerances and the reasons they are fair live in paper_reference.yaml (``claims:``,
+``noise_allowance:``, ``training_length:``); none is written here. "Not run" always says why: the data set
+is missing or not in the scale, the runs are too short, the grid has too few m values, too few seeds to
+measure noise, or metrics that cannot be compared. Every primary score is a distance (lower is better);
+the KDE log-likelihood is the one higher-is-better column.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import json
+import math
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from typing import Any
+
+import pandas as pd
+
+STATUSES = ("pass", "fail", "not_run")
+# The columns of a <results>/baselines/<dataset>.csv the §8 claim reads (written by baselines.compare).
+SEARCH_COLUMNS = ("mode", "method", "seed", "models_trained", "train_seconds", "range_lo", "range_hi")
+
+
+@dataclass(frozen=True)
+class Part:
+    """One data set's judgement of a claim; ``evidence`` holds the figures (``table``: one record per row)."""
+
+    dataset: str
+    status: str
+    reason: str
+    evidence: dict[str, Any] = field(default_factory=dict)
+    samples: dict[str, Any] = field(default_factory=dict)
+
+    def __post_init__(self) -> None:
+        _check_status(self.dataset, self.status, self.reason)
+
+
+@dataclass(frozen=True)
+class Verdict:
+    claim: str
+    statement: str
+    where: str
+    rule: str
+    why_fair: str
+    status: str
+    reason: str
+    scale: str
+    parts: tuple[Part, ...]
+
+    def __post_init__(self) -> None:
+        _check_status(self.claim, self.status, self.reason)
+
+    def to_dict(self) -> dict[str, Any]:
+        return dataclasses.asdict(self)
+
+
+def _check_status(what: str, status: str, reason: str) -> None:
+    if status not in STATUSES:
+        raise ValueError(f"{what}: status {status!r} is not one of {', '.join(STATUSES)}")
+    if not reason:
+        raise ValueError(f"{what}: a {status} judgement needs a reason")
+
+
+@dataclass(frozen=True)
+class Inputs:
+    """What every predicate reads; ``baselines`` maps a data set to its <results>/baselines/<dataset>.csv."""
+
+    runs: pd.DataFrame
+    manifest: dict[str, Any]
+    reference: dict[str, Any]
+    baselines: dict[str, pd.DataFrame] = field(default_factory=dict)
+
+    @property
+    def scale(self) -> str:
+        return str(self.manifest.get("scale", "unknown"))
+
+    def settings(self, claim: str) -> dict[str, Any]:
+        return self.reference["claims"][claim]
+
+    @property
+    def noise(self) -> dict[str, Any]:
+        return self.reference["noise_allowance"]
+
+    def select(self, dataset: str, model: str) -> pd.DataFrame:
+        runs = self.runs
+        return runs[(runs["dataset"] == dataset) & (runs["model"] == model)]
+
+
+# ---- shared pieces -------------------------------------------------------------------------------------
+
+
+def _plain(value: Any) -> Any:
+    """A JSON-ready number: numpy scalars as Python ones, integral floats as int, NaN as None."""
+    if hasattr(value, "item"):
+        value = value.item()
+    if isinstance(value, float) and math.isnan(value):
+        return None
+    if isinstance(value, float) and value.is_integer():
+        return int(value)
+    return value
+
+
+def _distinct(values: pd.Series) -> list[Any]:
+    return sorted(_plain(v) for v in pd.unique(values.dropna()))
+
+
+def _records(frame: pd.DataFrame) -> list[dict[str, Any]]:
+    return json.loads(frame.to_json(orient="records", double_precision=6))
+
+
+def _samples(frame: pd.DataFrame, counts: tuple[str, ...] = ()) -> dict[str, Any]:
+    """How many runs, seeds and steps (and which sample counts) stand behind a part."""
+    out: dict[str, Any] = {
+        "runs": len(frame),
+        "seeds": _distinct(frame["seed"]),
+        "steps": _distinct(frame["steps"]),
+    }
+    for column in counts:
+        out[column] = _distinct(frame[column])
+    return out
+
+
+def per_m(frame: pd.DataFrame, column: str) -> pd.DataFrame:
+    """Mean, sd and count over seeds of ``column`` at each m (sorted), with the per-seed values."""
+    data = frame.dropna(subset=[column]).sort_values(["m", "seed"])
+    grouped = data.groupby("m")[column]
+    table = pd.DataFrame(
+        {
+            "mean": grouped.mean(),
+            "sd": grouped.std(ddof=1),
+            "seeds": grouped.size(),
+            "values": grouped.agg(list),
+        }
+    )
+    table.index = table.index.astype(int)
+    return table
+
+
+def _table(tables: dict[str, pd.DataFrame]) -> list[dict[str, Any]]:
+    """Side-by-side per-m records of several per_m tables, e.g. {"maae": ..., "wae": ...}."""
+    wide = pd.concat(tables, axis=1)
+    wide.columns = [f"{label} {column}" for label, column in wide.columns]
+    return _records(wide.rename_axis("m").reset_index())
+
+
+def _allowance(inp: Inputs, a: pd.Series, b: pd.Series) -> float:
+    """z standard errors of the difference of two per-m means (rows of per_m)."""
+    return float(inp.noise["z"] * math.sqrt(a["sd"] ** 2 / a["seeds"] + b["sd"] ** 2 / b["seeds"]))
+
+
+def _too_few_seeds(inp: Inputs, tables: dict[str, pd.DataFrame]) -> str | None:
+    need = inp.noise["min_seeds"]
+    short = [
+        f"{label} m = {m}: {k}" for label, t in tables.items() for m, k in t["seeds"].items() if k < need
+    ]
+    if not short:
+        return None
+    return f"too few seeds to measure noise ({need} needed at each m; have {', '.join(short)})"
+
+
+def coverage(inp: Inputs, dataset: str) -> Part | None:
+    """A not-run part when the scale does not list the data set or could not run it, else None."""
+    info = inp.manifest["datasets"].get(dataset)
+    if info is None:
+        return Part(dataset, "not_run", f"not in the {inp.scale} scale")
+    if info["status"] != "ok":
+        return Part(dataset, "not_run", info.get("reason") or f"data set status {info['status']}")
+    return None
+
+
+def _synthetic(inp: Inputs) -> list[str]:
+    return [name for name, info in inp.manifest["datasets"].items() if info["data"] == "synthetic"]
+
+
+def _no_synthetic(inp: Inputs) -> list[Part]:
+    return [Part("synthetic data", "not_run", f"no synthetic data set in the {inp.scale} scale")]
+
+
+def capacity(inp: Inputs, dataset: str) -> int | None:
+    """The scale's Table 1/2 capacity m of a data set; as in the workflow, its largest m when not set."""
+    info = inp.manifest["datasets"].get(dataset)
+    if info is None:
+        return None
+    value = info.get("capacity") or max(info["m"], default=None)
+    return None if value is None else int(value)
+
+
+def _num(x: float) -> str:
+    return f"{x:.4g}"
+
+
+def _ms(values: Any) -> str:
+    return ", ".join(str(int(m)) for m in values)
+
+
+# ---- the predicates -------------------------------------------------------------------------------------
+
+
+def synthetic_m_active(inp: Inputs) -> list[Part]:
+    s = inp.settings("synthetic_m_active")
+    names = _synthetic(inp)
+    parts = [coverage(inp, name) or _m_active_part(inp, name, s) for name in names]
+    return parts or _no_synthetic(inp)
+
+
+def _m_active_part(inp: Inputs, name: str, s: dict[str, Any]) -> Part:
+    n = int(inp.manifest["datasets"][name]["n"])
+    tol = max(s["at_least"], math.ceil(s["relative"] * n))
+    runs = inp.select(name, "maae").dropna(subset=["m_active"])
+    if runs.empty:
+        return Part(name, "not_run", "no MAAE run with an m_A")
+    judged = runs[runs["m"] >= n].sort_values(["m", "seed"])
+    if not (judged["m"] > n).any():
+        return Part(
+            name,
+            "not_run",
+            f"no MAAE run with m > n = {n} (m: {_ms(sorted(set(runs['m'])))}): "
+            "the mask has nothing to remove",
+        )
+    miss = (judged["m_active"] - n).abs()
+    bad = judged[miss > tol]
+    evidence = {
+        "n": n,
+        "tolerance": tol,
+        "largest miss": _plain(miss.max()),
+        "table": _table({"m_A": per_m(judged, "m_active")}),
+    }
+    samples = _samples(judged)
+    if bad.empty:
+        largest = evidence["largest miss"]
+        why = f"all {len(judged)} MAAE runs with m ≥ {n} have |m_A − n| ≤ {tol} (largest miss {largest})"
+        return Part(name, "pass", why, evidence, samples)
+    shown = "; ".join(
+        f"m = {int(r.m)}, seed {int(r.seed)}: m_A = {int(r.m_active)}" for r in bad.itertuples()
+    )
+    why = f"{len(bad)} of {len(judged)} MAAE runs with m ≥ {n} miss n = {n} by more than {tol} ({shown})"
+    return Part(name, "fail", why, evidence, samples)
+
+
+def wae_u_shape(inp: Inputs) -> list[Part]:
+    s = inp.settings("wae_u_shape")
+    targets = {name: (int(inp.manifest["datasets"][name]["n"]), "n") for name in _synthetic(inp)}
+    targets["mnist"] = (int(inp.reference["figures"]["fig4c"]["wae_best_m"]), "the paper's best m on MNIST")
+    return [
+        coverage(inp, name) or _u_shape_part(inp, name, target, what, s)
+        for name, (target, what) in targets.items()
+    ]
+
+
+def _u_shape_part(inp: Inputs, name: str, target: int, what: str, s: dict[str, Any]) -> Part:
+    runs = inp.select(name, "wae")
+    table = per_m(runs, "score")
+    if table.empty:
+        return Part(name, "not_run", "no WAE run with a score")
+    ms = [int(m) for m in table.index]
+    if len(ms) < s["min_m_values"] or ms[0] >= target or ms[-1] <= target:
+        return Part(
+            name,
+            "not_run",
+            f"too few m values to judge a U-shape: need {s['min_m_values']} or more with "
+            f"one below and one above {target} ({what}); have m = {_ms(ms)}",
+        )
+    near_tol = max(s["at_least"], math.ceil(s["relative"] * target))
+    near = table[(table.index.to_series() - target).abs() <= near_tol]
+    if near.empty:
+        return Part(
+            name, "not_run", f"no m within ± {near_tol} of {target} ({what}) in the grid (m = {_ms(ms)})"
+        )
+    few = _too_few_seeds(inp, {"WAE": table})
+    if few:
+        return Part(name, "not_run", few)
+    best_m = int(table["mean"].idxmin())
+    best = table.loc[best_m]
+
+    def above(m: int) -> tuple[float, float]:
+        """How far m's mean lies above the minimum, and the noise allowance for that gap."""
+        return float(table.loc[m, "mean"] - best["mean"]) + 0.0, _allowance(inp, table.loc[m], best)
+
+    near_m = int(near["mean"].idxmin())
+    points = {"near": near_m, "left": ms[0], "right": ms[-1]}
+    gaps = {key: above(m) for key, m in points.items()}
+    # The best m near the target must be the minimum within noise; both ends must rise beyond noise.
+    ok = {
+        key: bool(gap <= allowed if key == "near" else gap > allowed) for key, (gap, allowed) in gaps.items()
+    }
+    labels = {"near": f"best m near {target} (m = {near_m})", "left": f"smallest m = {ms[0]}",
+              "right": f"largest m = {ms[-1]}"}  # fmt: skip
+    says = {
+        key: f"{labels[key]} is {_num(gap)} above the minimum at m = {best_m} (allowance {_num(allowed)})"
+        for key, (gap, allowed) in gaps.items()
+    }
+    evidence = {
+        "metric": _distinct(runs["score_metric"]),
+        "target": target,
+        "target is": what,
+        "near tolerance": near_tol,
+        "minimum at m": best_m,
+        "checks": {
+            key: {"m": points[key], "above minimum": _plain(gap), "allowance": _plain(allowed), "ok": ok[key]}
+            for key, (gap, allowed) in gaps.items()
+        },
+        "table": _table({"WAE": table}),
+    }
+    samples = _samples(runs, ("n_generated", "n_real"))
+    if all(ok.values()):
+        why = f"U-shaped, minimum at m = {best_m}: " + "; ".join(says.values())
+        return Part(name, "pass", why, evidence, samples)
+    why = f"not a U with its minimum near {target}: " + "; ".join(
+        says[k] for k, good in ok.items() if not good
+    )
+    return Part(name, "fail", why, evidence, samples)
+
+
+def maae_flat_wae_worsens(inp: Inputs) -> list[Part]:
+    s = inp.settings("maae_flat_wae_worsens")
+    starts = {name: (int(inp.manifest["datasets"][name]["n"]), "n") for name in _synthetic(inp)}
+    starts["mnist"] = (int(inp.reference["figures"]["fig4c"]["maae_flat_from_m"]), "the paper's m0 on MNIST")
+    return [
+        coverage(inp, name) or _flat_part(inp, name, m0, what, "score", s["relative"], 0.0)
+        for name, (m0, what) in starts.items()
+    ]
+
+
+def table3_kde(inp: Inputs) -> list[Part]:
+    s = inp.settings("table3_kde")
+    parts = []
+    for name in _synthetic(inp):
+        n = int(inp.manifest["datasets"][name]["n"])
+        parts.append(coverage(inp, name) or _flat_part(inp, name, n, "n", "kde", 0.0, float(s["nats"])))
+    return parts or _no_synthetic(inp)
+
+
+def _flat_part(
+    inp: Inputs, name: str, m0: int, what: str, column: str, relative: float, absolute: float
+) -> Part:
+    """MAAE stays within the tolerance of its best over m >= m0; the WAE's largest m is worse than that."""
+    maae_runs, wae_runs = inp.select(name, "maae"), inp.select(name, "wae")
+    if column == "score":
+        metrics = _distinct(pd.concat([maae_runs, wae_runs])["score_metric"])
+        if len(metrics) > 1:
+            return Part(name, "not_run", f"metric not comparable: MAAE and WAE runs use {', '.join(metrics)}")
+    sign = -1.0 if column == "kde" else 1.0  # work with "lower is better" throughout
+    tables = {label: per_m(r[r["m"] >= m0], column) for label, r in (("MAAE", maae_runs), ("WAE", wae_runs))}
+    absent = [label for label, r in (("MAAE", maae_runs), ("WAE", wae_runs)) if r[column].isna().all()]
+    if absent:
+        return Part(name, "not_run", f"no {column} values for {' and '.join(absent)} in runs.csv")
+    shared = sorted(int(m) for m in set(tables["MAAE"].index) & set(tables["WAE"].index))
+    if len(shared) < 2 or shared[-1] <= m0:
+        return Part(
+            name,
+            "not_run",
+            f"too few m values ≥ {m0} ({what}) with both models: need two, one of them "
+            f"above {m0}; have m = {_ms(shared)}",
+        )
+    tables = {label: t.loc[shared] for label, t in tables.items()}
+    few = _too_few_seeds(inp, tables)
+    if few:
+        return Part(name, "not_run", few)
+
+    def margin(t: pd.DataFrame, m: int, best_m: int) -> tuple[float, float]:
+        """How much worse m is than best_m, and how much worse it may be (tolerance + noise)."""
+        best = t.loc[best_m, "mean"]
+        worse = float(sign * (t.loc[m, "mean"] - best)) + 0.0  # + 0.0: no "-0" for the best m itself
+        return worse, float(relative * abs(best) + absolute + _allowance(inp, t.loc[m], t.loc[best_m]))
+
+    maae, wae = tables["MAAE"], tables["WAE"]
+    maae_best = int((sign * maae["mean"]).idxmin())
+    spread = {m: margin(maae, m, maae_best) for m in shared}
+    too_far = [m for m in shared if spread[m][0] > spread[m][1]]
+    worst_m = (
+        max(too_far, key=lambda m: spread[m][0] - spread[m][1]) if too_far else max(shared, key=spread.get)
+    )
+    flat = not too_far
+    wae_best = int((sign * wae["mean"]).idxmin())
+    wae_worse, wae_allowed = margin(wae, shared[-1], wae_best)
+    worsens = wae_worse > wae_allowed
+    evidence = {
+        "metric": column if column == "kde" else _distinct(maae_runs["score_metric"]),
+        "m0": m0,
+        "MAAE best at m": maae_best,
+        "MAAE excess over its best (m: worse by, allowed)": {
+            m: [_plain(w), _plain(a)] for m, (w, a) in spread.items()
+        },
+        "WAE best at m": wae_best,
+        "WAE at largest m (worse by, allowed)": [_plain(wae_worse), _plain(wae_allowed)],
+        "table": _table(tables),
+    }
+    counts = ("n_generated", "kde_n_fit") if column == "kde" else ("n_generated", "n_real")
+    both = pd.concat([maae_runs, wae_runs])
+    samples = _samples(both[both["m"] >= m0], counts)
+    maae_says = (
+        f"MAAE {'stays' if flat else 'does not stay'} near its best (m = {maae_best}) for m ≥ {m0}: "
+        f"worst m = {worst_m} is {_num(spread[worst_m][0])} worse, {_num(spread[worst_m][1])} allowed"
+    )
+    wae_says = (
+        f"WAE at m = {shared[-1]} is {_num(wae_worse)} worse than its best (m = {wae_best}), "
+        f"{'more' if worsens else 'not more'} than the {_num(wae_allowed)} that counts as worse"
+    )
+    status = "pass" if flat and worsens else "fail"
+    return Part(name, status, f"{maae_says}; {wae_says}", evidence, samples)
+
+
+def nac_maae_below_wae(inp: Inputs) -> list[Part]:
+    paper = {row["dataset"]: row for row in inp.reference["table2"]["rows"]}
+    names = list(dict.fromkeys([*paper, *inp.manifest["datasets"]]))
+    return [
+        coverage(inp, name) or _below_part(inp, name, "nac", paper.get(name), ("n_codes",)) for name in names
+    ]
+
+
+def table1_maae_beats_wae(inp: Inputs) -> list[Part]:
+    names = inp.reference["table1"]["datasets"]
+    return [
+        coverage(inp, name) or _below_part(inp, name, "score", None, ("n_generated", "n_real"))
+        for name in names
+    ]
+
+
+def _below_part(
+    inp: Inputs, name: str, column: str, paper: dict[str, Any] | None, counts: tuple[str, ...]
+) -> Part:
+    """MAAE's mean ``column`` below the WAE's beyond noise, at the data set's capacity."""
+    m = capacity(inp, name)
+    if m is None:
+        return Part(name, "not_run", "no capacity m and no m grid in datasets.json")
+    runs = {}
+    for label, model in (("MAAE", "maae"), ("WAE", "wae")):
+        selected = inp.select(name, model)
+        runs[label] = selected[selected["m"] == m].dropna(subset=[column])
+    absent = [label for label, r in runs.items() if r.empty]
+    if absent:
+        return Part(name, "not_run", f"no {column} for {' and '.join(absent)} at the capacity m = {m}")
+    metrics = _distinct(pd.concat(runs.values())["score_metric"]) if column == "score" else [column]
+    if len(metrics) > 1:
+        return Part(name, "not_run", f"metric not comparable: MAAE and WAE use {', '.join(metrics)}")
+    tables = {label: per_m(r, column) for label, r in runs.items()}
+    few = _too_few_seeds(inp, tables)
+    if few:
+        return Part(name, "not_run", few)
+    maae, wae = tables["MAAE"].loc[m], tables["WAE"].loc[m]
+    gap, allowed = float(wae["mean"] - maae["mean"]), _allowance(inp, maae, wae)
+    evidence: dict[str, Any] = {
+        "m": m,
+        "metric": metrics[0],
+        "WAE − MAAE": _plain(gap),
+        "allowance": _plain(allowed),
+    }
+    if paper is not None:
+        evidence["paper"] = {"m": paper["m"], "MAAE": paper[f"maae_{column}"], "WAE": paper[f"wae_{column}"]}
+    evidence["table"] = _table(tables)
+    samples = _samples(pd.concat(runs.values()), counts)
+    says = (
+        f"{metrics[0]} at m = {m}: MAAE {_num(maae['mean'])}, WAE {_num(wae['mean'])}; "
+        f"MAAE lower by {_num(gap)}, noise allowance {_num(allowed)}"
+    )
+    return Part(name, "pass" if gap > allowed else "fail", says, evidence, samples)
+
+
+def mnist_m_active_band(inp: Inputs) -> list[Part]:
+    s = inp.settings("mnist_m_active_band")
+    missing = coverage(inp, "mnist")
+    if missing:
+        return [missing]
+    runs = inp.select("mnist", "maae").dropna(subset=["m_active"])
+    judged = runs[runs["m"] >= s["from_m"]]
+    ms = sorted(set(judged["m"]))
+    if len(ms) < s["min_m_values"]:
+        return [
+            Part(
+                "mnist",
+                "not_run",
+                f"too few MAAE m values ≥ {s['from_m']} to judge a band: need "
+                f"{s['min_m_values']}, have m = {_ms(ms)}",
+            )
+        ]
+    lo, hi = int(judged["m_active"].min()), int(judged["m_active"].max())
+    paper_lo, paper_hi = inp.reference["figures"]["fig4c"]["maae_m_active_range"]
+    evidence = {
+        "band": [lo, hi],
+        "width": hi - lo,
+        "allowed width": s["width"],
+        "paper band": [paper_lo, paper_hi],
+        "overlaps the paper's band": bool(lo <= paper_hi and hi >= paper_lo),
+        "table": _table({"m_A": per_m(judged, "m_active")}),
+    }
+    says = (
+        f"m_A over {len(judged)} MAAE runs at m = {_ms(ms)} spans {lo}–{hi} (width {hi - lo}, allowed "
+        f"{s['width']}); the paper's band is {paper_lo}–{paper_hi}"
+    )
+    status = "pass" if hi - lo <= s["width"] else "fail"
+    return [Part("mnist", status, says, evidence, _samples(judged))]
+
+
+def naive_search_cost(inp: Inputs) -> list[Part]:
+    if not inp.baselines:
+        return [
+            Part(
+                "baselines",
+                "not_run",
+                f"no baselines table under <results>/baselines/: the {inp.scale} scale ran no §8 search",
+            )
+        ]
+    return [_search_part(inp, name, table) for name, table in sorted(inp.baselines.items())]
+
+
+def _search_part(inp: Inputs, name: str, table: pd.DataFrame) -> Part:
+    s = inp.settings("naive_search_cost")
+    paper = inp.reference["runtimes"]["naive_search"]
+    maae = table[(table["method"] == "maae") & (table["train_seconds"] > 0)]
+    maae = maae.set_index(["mode", "seed"])["train_seconds"]
+    searches = table[table["method"] != "maae"].copy()
+    keys = list(zip(searches["mode"], searches["seed"], strict=True))
+    searches["maae_seconds"] = [maae.get(key, math.nan) for key in keys]
+    searches["ratio"] = searches["train_seconds"] / searches["maae_seconds"]
+    searches["judged"] = searches["method"].isin(s["methods"])
+    shown = searches[[*SEARCH_COLUMNS, "maae_seconds", "ratio", "judged"]]
+    paired = searches[searches["judged"] & searches["ratio"].notna()]
+    per_model = paper["wae_minutes"] / paper["maae_minutes"]
+    evidence: dict[str, Any] = {"table": _records(shown)}
+    samples = {
+        "seeds": _distinct(table["seed"]),
+        "modes": _distinct(table["mode"]),
+        "range": [_plain(table["range_lo"].min()), _plain(table["range_hi"].max())],
+    }
+    if paired.empty:
+        notes = "; ".join(n for n in table.get("note", pd.Series(dtype=str)).dropna().unique() if n)
+        return Part(
+            name,
+            "not_run",
+            "no linear or ternary search row has a MAAE run of the same seed to compare "
+            f"with{': ' + notes if notes else ''}",
+            evidence,
+            samples,
+        )
+    groups = paired.groupby(["mode", "method"]).agg(ratio=("ratio", "mean"), models=("models_trained", "min"))
+    groups["per_model"] = groups["ratio"] / groups["models"]
+    evidence["one searched WAE, in MAAE runs"] = {
+        f"{mode} {method}": _plain(value) for (mode, method), value in groups["per_model"].items()
+    }
+    evidence["paper: one WAE, in MAAE runs"] = _plain(per_model)
+    evidence["extrapolated to the paper's model counts"] = {
+        "linear": _plain(groups["per_model"].mean() * paper["linear_search_models"]),
+        "ternary": _plain(groups["per_model"].mean() * paper["ternary_search_models"]),
+    }
+    judged = groups[groups["models"] >= s["min_models"]]
+    too_few = f", fewer than {s['min_models']}: not judged"
+    text = "; ".join(
+        f"{mode} {method}: {_num(r.ratio)}× one MAAE run "
+        f"({int(r.models)} models{too_few if r.models < s['min_models'] else ''})"
+        for (mode, method), r in groups.iterrows()
+    )
+    if judged.empty:
+        return Part(
+            name,
+            "not_run",
+            f"scale too small: the searches trained at most {int(groups['models'].max())} "
+            f"models (m ∈ [{samples['range'][0]}, {samples['range'][1]}]), fewer than the "
+            f"{s['min_models']} a search needs to reach {s['min_ratio']}× one MAAE run even where the "
+            f"claim holds ({text})",
+            evidence,
+            samples,
+        )
+    short = judged[judged["ratio"] < s["min_ratio"]]
+    status = "fail" if not short.empty else "pass"
+    return Part(name, status, f"need ≥ {s['min_ratio']}×: {text}", evidence, samples)
+
+
+PREDICATES: dict[str, Callable[[Inputs], list[Part]]] = {
+    "synthetic_m_active": synthetic_m_active,
+    "wae_u_shape": wae_u_shape,
+    "maae_flat_wae_worsens": maae_flat_wae_worsens,
+    "table3_kde": table3_kde,
+    "nac_maae_below_wae": nac_maae_below_wae,
+    "table1_maae_beats_wae": table1_maae_beats_wae,
+    "mnist_m_active_band": mnist_m_active_band,
+    "naive_search_cost": naive_search_cost,
+}
+
+
+def _fold(parts: list[Part]) -> tuple[str, str]:
+    """A claim's status and why, from its parts."""
+    by = {status: [p for p in parts if p.status == status] for status in STATUSES}
+
+    def listed(status: str) -> str:
+        return "; ".join(f"{p.dataset}: {p.reason}" for p in by[status])
+
+    skipped = f" (not run on {', '.join(p.dataset for p in by['not_run'])})" if by["not_run"] else ""
+    if by["fail"]:
+        return "fail", f"fails on {listed('fail')}{skipped}"
+    if by["pass"]:
+        return "pass", f"holds on {listed('pass')}{skipped}"
+    return "not_run", listed("not_run")
+
+
+def _rule(inp: Inputs, claim: str) -> str:
+    values = {**inp.noise, **inp.settings(claim)}
+    values = {k: " and ".join(map(str, v)) if isinstance(v, list) else v for k, v in values.items()}
+    return " ".join(str(values["rule"]).split()).format_map(values)
+
+
+def _gate(inp: Inputs, part: Part) -> Part:
+    """A judgement made only on runs too short to say anything about the paper becomes not run."""
+    steps = part.samples.get("steps")
+    least = inp.reference["training_length"]["min_steps"]
+    if part.status == "not_run" or not steps or max(steps) >= least:
+        return part
+    why = (
+        f"scale too small: {max(steps)} training steps, fewer than the {least} needed to judge "
+        f"(at this length the predicate says {part.status}: {part.reason})"
+    )
+    return Part(part.dataset, "not_run", why, part.evidence, part.samples)
+
+
+def judge(inp: Inputs, claim: str) -> Verdict:
+    s = inp.settings(claim)
+    parts = [_gate(inp, part) for part in PREDICATES[claim](inp)]
+    status, reason = _fold(parts)
+    return Verdict(
+        claim=claim,
+        statement=" ".join(s["statement"].split()),
+        where=s["where"],
+        rule=_rule(inp, claim),
+        why_fair=" ".join(s["why"].split()),
+        status=status,
+        reason=reason,
+        scale=inp.scale,
+        parts=tuple(parts),
+    )
+
+
+def judge_all(inp: Inputs) -> list[Verdict]:
+    return [judge(inp, claim) for claim in PREDICATES]

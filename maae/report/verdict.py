@@ -1,0 +1,617 @@
+"""The verdict report: every paper number beside the suite's, then every claim of the paper with its verdict.
+
+    python -m maae.report.verdict --results results/smoke --out results/smoke/report/verdict.md \\
+        --json results/smoke/report/verdict.json --strict
+
+Reads <results>/runs.csv, datasets.json and baselines/*.csv, and the paper's numbers and the claims'
+tolerances from paper_reference.yaml. A suite number sits beside the paper's with a difference only when
+both are the same quantity in the same metric at the same m (Inception FID is never set against the offline
+fd_lenet); every blank says why. ``--strict`` exits 1 when a claim has no verdict or a cell is blank without
+a reason: what CI calls on the smoke report.
+"""
+
+from __future__ import annotations
+
+import argparse
+import math
+import sys
+from collections.abc import Iterable
+from pathlib import Path
+from typing import Any
+
+import pandas as pd
+import yaml
+
+from maae import io
+from maae.report.aggregate import load_manifest, load_runs
+from maae.report.claims import (
+    PREDICATES,
+    SEARCH_COLUMNS,
+    STATUSES,
+    Inputs,
+    Verdict,
+    capacity,
+    coverage,
+    judge_all,
+)
+from maae.report.reference import PATH as REFERENCE
+from maae.report.reference import load as load_reference
+
+NEEDED_COLUMNS = (
+    "scale", "dataset", "model", "m", "seed", "steps", "m_active", "train_seconds", "device", "score_metric",
+    "score", "metric_backbone", "kde", "nac", "n_generated", "n_real", "n_codes", "kde_n_fit", "code_version",
+    "torch_version",
+)  # fmt: skip
+REFERENCE_KEYS = (
+    "table1", "table2", "table3", "figures", "runtimes", "suite_counterparts", "noise_allowance",
+    "training_length",
+)  # fmt: skip
+COUNT_NAMES = {"n_generated": "generated", "n_real": "real", "n_codes": "codes", "kde_n_fit": "KDE fit rows"}
+HARDWARE = "the paper's time is on one GTX 1080 Ti at the paper's training length: not compared"
+
+
+class VerdictError(ValueError):
+    """A problem with the inputs a user can fix: one error line."""
+
+
+# ---- inputs --------------------------------------------------------------------------------------------
+
+
+def load_inputs(results: Path, reference: Path = REFERENCE) -> Inputs:
+    for name in ("runs.csv", "datasets.json"):
+        if not (results / name).is_file():
+            raise VerdictError(f"{results / name} not found: run the aggregation for this results root first")
+    runs = load_runs(results)
+    absent = [c for c in NEEDED_COLUMNS if c not in runs.columns]
+    if absent:
+        raise VerdictError(f"{results / 'runs.csv'} lacks the columns {', '.join(absent)}")
+    if not reference.is_file():
+        raise VerdictError(f"paper reference {reference} not found")
+    ref = load_reference(reference)
+    absent = [key for key in REFERENCE_KEYS if key not in ref] + [
+        f"claims.{claim}" for claim in PREDICATES if claim not in ref.get("claims", {})
+    ]
+    if absent:
+        raise VerdictError(f"paper reference {reference} lacks {', '.join(absent)}")
+    baselines = {path.stem: pd.read_csv(path) for path in sorted((results / "baselines").glob("*.csv"))}
+    for name, table in baselines.items():
+        absent = [c for c in SEARCH_COLUMNS if c not in table.columns]
+        if absent:
+            raise VerdictError(f"{results / 'baselines' / name}.csv lacks the columns {', '.join(absent)}")
+    manifest = load_manifest(results)
+    if not isinstance(manifest.get("datasets"), dict):
+        raise VerdictError(f"{results / 'datasets.json'} has no 'datasets' mapping")
+    return Inputs(runs, manifest, ref, baselines)
+
+
+# ---- the paper's numbers beside the suite's -----------------------------------------------------------
+
+
+def _fmt(x: Any) -> str:
+    """Four significant digits; lists, dicts and records flattened to one line (for a table cell)."""
+    if x is None or (isinstance(x, float) and math.isnan(x)):
+        return "—"
+    if isinstance(x, float):
+        if abs(x) < 1e-12:
+            return "0"
+        return str(int(x)) if x.is_integer() and abs(x) < 1e6 else f"{x:.4g}"
+    if isinstance(x, list):
+        return ", ".join(_fmt(v) for v in x)
+    if isinstance(x, dict):
+        return "; ".join(f"{k}: {_fmt(v)}" for k, v in x.items())
+    return str(x)
+
+
+def _count(n: int, plural: str) -> str:
+    return f"{n} {plural if n != 1 else plural.removesuffix('s')}"
+
+
+def _span(values: Iterable[Any]) -> str:
+    kept = sorted({int(v) if float(v).is_integer() else v for v in values if pd.notna(v)})
+    if not kept:
+        return "—"
+    return _fmt(kept[0]) if len(kept) == 1 else f"{_fmt(kept[0])}–{_fmt(kept[-1])}"
+
+
+def _stat(frame: pd.DataFrame, column: str, metric: str, counts: tuple[str, ...], scale: float = 1.0) -> dict:
+    """Mean ± sd of ``column`` (times ``scale``) over seeds, or over runs when they span several m."""
+    values = frame[column].dropna() * scale
+    used = frame.loc[values.index]
+    over = "runs" if used["m"].nunique() > 1 else "seeds"
+    seeds = _span(used["seed"])
+    samples = [
+        f"{_count(len(values), over)} ({'seeds ' if over == 'runs' else ''}{seeds})",
+        f"{_span(used['steps'])} steps",
+    ]
+    samples += [f"{_span(used[c])} {COUNT_NAMES[c]}" for c in counts]
+    return {
+        "m_suite": _span(used["m"]),
+        "suite": float(values.mean()),
+        "suite_sd": float(values.std(ddof=1)) if len(values) > 1 else None,
+        "seeds": len(values),
+        "over": over,
+        "suite_metric": metric,
+        "samples": "; ".join(samples),
+    }
+
+
+def _suite(
+    inp: Inputs,
+    dataset: str,
+    model: str,
+    m: int | None,
+    column: str,
+    counts: tuple[str, ...],
+    scale: float = 1.0,
+    unit: str | None = None,
+) -> tuple[dict | None, str]:
+    """The suite's statistics for one cell (``column`` times ``scale``, in ``unit``), or None and why not."""
+    missing = coverage(inp, dataset)
+    if missing:
+        return None, missing.reason
+    runs = inp.select(dataset, model)
+    if m is not None:
+        runs = runs[runs["m"] == m]
+    runs = runs.dropna(subset=[column])
+    if runs.empty:
+        grid = _span(inp.select(dataset, model)["m"])
+        at = f" at m = {m}" if m is not None else ""
+        return None, f"no {model} run with {column}{at} in the {inp.scale} scale (its m: {grid})"
+    metric = _span_text(runs["score_metric"]) if column == "score" else unit or column
+    return _stat(runs, column, metric, counts, scale), ""
+
+
+def _row(
+    source: str,
+    dataset: str,
+    label: str,
+    quantity: str,
+    paper: Any,
+    paper_metric: str,
+    m_paper: Any,
+    suite: dict | None,
+    why_no_suite: str,
+    barrier: str | None,
+    note: str = "",
+) -> dict[str, Any]:
+    """One line of the numbers section; ``barrier`` says why the two may not be subtracted (None: may)."""
+    row = {
+        "source": source,
+        "dataset": dataset,
+        "row": label,
+        "quantity": quantity,
+        "paper": paper,
+        "paper_metric": paper_metric,
+        "m_paper": _fmt(m_paper),
+        "m_suite": "—",
+        "suite": None,
+        "suite_sd": None,
+        "seeds": 0,
+        "over": "seeds",
+        "suite_metric": "",
+        "samples": "",
+        "why_no_suite": why_no_suite,
+        "difference": None,
+        "why_no_difference": "",
+        "note": note,
+    }
+    if suite is None:
+        row["why_no_difference"] = "no suite value"
+        return row
+    row.update(suite)
+    if paper is None:
+        row["why_no_difference"] = "no paper value"
+    elif barrier:
+        row["why_no_difference"] = barrier
+    else:
+        row["difference"] = row["suite"] - paper
+    return row
+
+
+def table1_rows(inp: Inputs) -> list[dict[str, Any]]:
+    t1 = inp.reference["table1"]
+    counterparts = inp.reference["suite_counterparts"]
+    rows = []
+    for dataset in t1["datasets"]:
+        m = capacity(inp, dataset)
+        for paper in t1["rows"]:
+            label, model = paper["model"], counterparts["table1"].get(paper["model"])
+            cited = f" (cited from {paper['cited_from']})" if paper["cited_from"] else ""
+            if model is None:
+                suite, why = None, f"the suite does not train this model{cited}"
+            else:
+                suite, why = _suite(inp, dataset, model, m, "score", ("n_generated", "n_real"))
+            barrier = None
+            if suite is not None and suite["suite_metric"] != t1["metric"]:
+                barrier = (
+                    f"suite metric {suite['suite_metric']} is not the paper's {t1['metric']}: not compared"
+                )
+            note = counterparts["table1_note"] if model == "wae" else ""
+            rows.append(
+                _row(
+                    "Table 1",
+                    dataset,
+                    label,
+                    "score",
+                    paper[dataset],
+                    t1["metric"],
+                    "not stated",
+                    suite,
+                    why,
+                    barrier,
+                    note,
+                )
+            )
+    return rows
+
+
+def _at_paper_m(inp: Inputs, dataset: str, model: str, m: int, column: str, counts: tuple[str, ...]) -> tuple:
+    """The suite at the paper's m when it ran it, else at the scale's capacity, then not subtracted."""
+    suite, why = _suite(inp, dataset, model, m, column, counts)
+    if suite is not None:
+        return suite, why, None
+    scale_m = capacity(inp, dataset)
+    if scale_m is None or scale_m == m:
+        return suite, why, None
+    other, other_why = _suite(inp, dataset, model, scale_m, column, counts)
+    if other is None:
+        return None, other_why, None
+    return other, "", f"suite at m = {scale_m}, paper at m = {m}: not compared"
+
+
+def table2_rows(inp: Inputs) -> list[dict[str, Any]]:
+    t2 = inp.reference["table2"]
+    rows = []
+    for paper in t2["rows"]:
+        for model in ("wae", "maae"):
+            for column, counts in (("m_active", ()), ("nac", ("n_codes",))):
+                suite, why, barrier = _at_paper_m(inp, paper["dataset"], model, paper["m"], column, counts)
+                rows.append(
+                    _row(
+                        "Table 2",
+                        paper["dataset"],
+                        model.upper(),
+                        column,
+                        paper[f"{model}_{column}"],
+                        column,
+                        paper["m"],
+                        suite,
+                        why,
+                        barrier,
+                    )
+                )
+    return rows
+
+
+def table3_rows(inp: Inputs) -> list[dict[str, Any]]:
+    t3 = inp.reference["table3"]
+    rows = []
+    for model in ("wae", "maae"):
+        for m, value in zip(t3["m"], t3[model], strict=True):
+            suite, why = _suite(inp, t3["dataset"], model, m, "kde", ("n_generated", "kde_n_fit"))
+            rows.append(
+                _row("Table 3", t3["dataset"], model.upper(), "kde", value, "kde", m, suite, why, None)
+            )
+    return rows
+
+
+def figure5_rows(inp: Inputs) -> list[dict[str, Any]]:
+    fig5 = inp.reference["figures"]["fig5"]
+    rows = []
+    for m, value in zip(fig5["m"], fig5["m_active"], strict=True):
+        suite, why = _suite(inp, "mnist", "maae", m, "m_active", ())
+        rows.append(_row("Figure 5", "mnist", "MAAE", "m_active", value, "m_active", m, suite, why, None))
+    return rows
+
+
+def runtime_rows(inp: Inputs) -> list[dict[str, Any]]:
+    rt = inp.reference["runtimes"]
+    naive = rt["naive_search"]
+    lo, hi = naive["range"]
+    rows = []
+    for model, key, m in (("wae", "wae_minutes", None), ("maae", "maae_minutes", hi)):
+        label = f"one {model.upper()} run" + (f" at m = {hi}" if m else f", m in [{lo}, {hi}]")
+        suite, why = _suite(inp, "mnist", model, m, "train_seconds", (), 1 / 60, "minutes")
+        if suite is None and m is not None:  # the scale's largest MNIST m stands in for the paper's m = 100
+            largest = _largest_m(inp, "mnist")
+            suite, why = _suite(inp, "mnist", model, largest, "train_seconds", (), 1 / 60, "minutes")
+        rows.append(
+            _row(
+                "§8",
+                "mnist",
+                label,
+                "train time",
+                naive[key],
+                "minutes",
+                m or f"{lo}–{hi}",
+                suite,
+                why,
+                HARDWARE,
+            )
+        )
+    for method, key in (("linear", "linear_search_models"), ("ternary", "ternary_search_models")):
+        suite, why, barrier = _search_models(inp, method, (lo, hi))
+        rows.append(
+            _row(
+                "§8",
+                "mnist",
+                f"{method} search",
+                "models trained",
+                naive[key],
+                "models",
+                f"{lo}–{hi}",
+                suite,
+                why,
+                barrier,
+            )
+        )
+    for dataset, hours in rt["training_hours"].items():
+        m = capacity(inp, dataset)
+        suite, why = _suite(inp, dataset, "maae", m, "train_seconds", (), 1 / 3600, "hours")
+        rows.append(
+            _row(
+                "§10.5",
+                dataset,
+                "one MAAE run",
+                "train time",
+                hours,
+                "hours",
+                "not stated",
+                suite,
+                why,
+                HARDWARE,
+            )
+        )
+    return rows
+
+
+def _largest_m(inp: Inputs, dataset: str) -> int | None:
+    ms = inp.runs.loc[inp.runs["dataset"] == dataset, "m"]
+    return None if ms.empty else int(ms.max())
+
+
+def _search_models(
+    inp: Inputs, method: str, paper_range: tuple[int, int]
+) -> tuple[dict | None, str, str | None]:
+    """Models the suite's MNIST search trained, over its seeds; compared only over the paper's range."""
+    table = inp.baselines.get("mnist")
+    if table is None:
+        return None, f"no MNIST baselines table in the {inp.scale} scale", None
+    rows = table[(table["method"] == method) & (table["models_trained"] > 0)]
+    if rows.empty:
+        return None, f"the MNIST baselines table has no {method} search row", None
+    searched = f"{_span(rows['range_lo'])}–{_span(rows['range_hi'])}"
+    suite = {
+        "m_suite": searched,
+        "suite": float(rows["models_trained"].mean()),
+        "suite_sd": float(rows["models_trained"].std(ddof=1)) if len(rows) > 1 else None,
+        "seeds": len(rows),
+        "over": "seeds",
+        "suite_metric": "models",
+        "samples": f"{_count(len(rows), 'seeds')} ({_span(rows['seed'])}); mode {_span_text(rows['mode'])}",
+    }
+    same = set(zip(rows["range_lo"], rows["range_hi"], strict=True)) == {tuple(paper_range)}
+    return (
+        suite,
+        "",
+        None if same else f"searched m in {searched}, the paper in {list(paper_range)}: not compared",
+    )
+
+
+def numbers(inp: Inputs) -> list[dict[str, Any]]:
+    return [*table1_rows(inp), *table2_rows(inp), *table3_rows(inp), *figure5_rows(inp), *runtime_rows(inp)]
+
+
+# ---- header, problems, rendering ---------------------------------------------------------------------
+
+
+def header(inp: Inputs, results: Path) -> dict[str, Any]:
+    runs = inp.runs
+    datasets = []
+    for name, info in inp.manifest["datasets"].items():
+        mine = runs[runs["dataset"] == name]
+        counts = "; ".join(
+            f"{_span(mine[c])} {label}" for c, label in COUNT_NAMES.items() if mine[c].notna().any()
+        )
+        datasets.append(
+            {
+                "dataset": name,
+                "status": info["status"],
+                "reason": info.get("reason") or "",
+                "models": ", ".join(info["models"]),
+                "m": ", ".join(map(str, info["m"])),
+                "capacity": _fmt(info.get("capacity")),
+                "seeds": ", ".join(map(str, info["seeds"])),
+                "steps": info.get("steps"),
+                "metric": info.get("metric"),
+                "runs": len(mine),
+                "sample counts": counts,
+            }
+        )
+    return {
+        "scale": inp.scale,
+        "config": inp.manifest.get("config"),
+        "results": str(results),
+        "manifest code version": inp.manifest.get("code_version") or "not recorded",
+        "code versions of the runs": _span_text(runs["code_version"]),
+        "torch": _span_text(runs["torch_version"]),
+        "devices": _span_text(runs["device"]),
+        "baselines tables": ", ".join(sorted(inp.baselines)) or "none",
+        "datasets": datasets,
+    }
+
+
+def _span_text(values: pd.Series) -> str:
+    return ", ".join(sorted(str(v) for v in pd.unique(values.dropna()))) or "none recorded"
+
+
+def problems(rows: list[dict[str, Any]], verdicts: list[Verdict], reference: dict[str, Any]) -> list[str]:
+    """Every claim without a verdict and every blank cell without a reason (what --strict refuses)."""
+    found = []
+    judged = {v.claim for v in verdicts}
+    found += [f"claim {claim} has no verdict" for claim in reference["claims"] if claim not in judged]
+    for v in verdicts:
+        if v.status not in STATUSES or not v.reason:
+            found.append(f"claim {v.claim}: status {v.status!r} without a reason")
+    for r in rows:
+        where = f"{r['source']} {r['dataset']} {r['row']} {r['quantity']}"
+        if r["suite"] is None and not r["why_no_suite"]:
+            found.append(f"{where}: suite cell blank without a reason")
+        if r["difference"] is None and not r["why_no_difference"]:
+            found.append(f"{where}: difference blank without a reason")
+    return found
+
+
+def _md_cell(x: Any) -> str:
+    return _fmt(x).replace("|", "\\|").replace("\n", " ")
+
+
+def _md_table(records: list[dict[str, Any]]) -> list[str]:
+    if not records:
+        return ["(no rows)"]
+    columns = list(dict.fromkeys(k for r in records for k in r))
+    lines = ["| " + " | ".join(columns) + " |", "|" + "---|" * len(columns)]
+    lines += ["| " + " | ".join(_md_cell(r.get(c)) for c in columns) + " |" for r in records]
+    return lines
+
+
+def _suite_text(r: dict[str, Any]) -> str:
+    if r["suite"] is None:
+        return "—"
+    sd = f" ± {_fmt(r['suite_sd'])}" if r["suite_sd"] is not None else ""
+    return f"{_fmt(r['suite'])}{sd} ({r['suite_metric']}, {_count(r['seeds'], r['over'])})"
+
+
+def _number_record(r: dict[str, Any]) -> dict[str, Any]:
+    why_no_difference = r["why_no_difference"] if r["suite"] is not None else ""
+    note = "; ".join(t for t in (r["why_no_suite"], why_no_difference, r["note"]) if t)
+    return {
+        "data set": r["dataset"],
+        "row": r["row"],
+        "m (paper / suite)": f"{r['m_paper']} / {r['m_suite']}",
+        "paper": f"{_fmt(r['paper'])} ({r['paper_metric']})",
+        "suite": _suite_text(r),
+        "samples": r["samples"],
+        "suite − paper": _fmt(r["difference"]),
+        "why blank / note": note,
+    }
+
+
+SOURCES = {
+    "Table 1": "table1",
+    "Table 2": "table2",
+    "Table 3": "table3",
+    "Figure 5": None,
+    "§8": "runtimes",
+    "§10.5": "runtimes",
+}
+
+
+def render_markdown(rep: dict[str, Any]) -> str:
+    """The report as Markdown (its section of ``snakemake --report``); ``rep`` is what ``report`` returns."""
+    head, rows, verdicts, ref = rep["header"], rep["numbers"], rep["claims"], rep["reference"]
+    out = [f"# The paper checked: {head['scale']} scale", ""]
+    if rep["problems"]:
+        out += ["**Problems (`--strict` fails on these):**", "", *[f"- {p}" for p in rep["problems"]], ""]
+    out += [f"- {k}: {v}" for k, v in head.items() if k != "datasets"]
+    out += ["", "Data sets (from datasets.json and runs.csv):", "", *_md_table(head["datasets"]), ""]
+    out += ["## The paper's numbers beside the suite's", ""]
+    out += [
+        f"Suite values: mean ± sd over training seeds of the {head['scale']} scale, with the metric, m, "
+        "seeds, steps and sample counts they came from. `suite − paper` is given only for the same quantity "
+        "in the same metric at the same m; FID rises as sample counts fall: read it beside the counts.",
+        "",
+    ]
+    for source, key in SOURCES.items():
+        mine = [r for r in rows if r["source"] == source]
+        where = ref[key]["where"] if key else ref["figures"]["fig5"]["where"]
+        out += [
+            f"### {source}",
+            "",
+            f"Paper: {where}.",
+            "",
+            *_md_table([_number_record(r) for r in mine]),
+            "",
+        ]
+    noise, length = ref["noise_allowance"], ref["training_length"]
+    out += ["## Claims", ""]
+    out += [
+        "Each claim is judged per data set: fail if any data set fails, pass if any passes and none fails, "
+        "else not run; every verdict says why, and the figures behind it follow.",
+        "",
+        f"- noise allowance: {noise['z']} standard errors of a difference of means over seeds, at least "
+        f"{noise['min_seeds']} seeds per point. {' '.join(noise['why'].split())}",
+        f"- training length: at least {length['min_steps']} steps. {' '.join(length['why'].split())}",
+        "",
+    ]
+    summary = [
+        {"claim": v.claim, "where": v.where, "verdict": v.status.replace("_", " "), "why": v.reason}
+        for v in verdicts
+    ]
+    out += [*_md_table(summary), ""]
+    for v in verdicts:
+        out += [f"### {v.claim}: {v.status.replace('_', ' ')}", ""]
+        out += [
+            f"- paper ({v.where}): {v.statement}",
+            f"- tolerance: {v.rule}",
+            f"- why it is fair: {v.why_fair}",
+        ]
+        out += [f"- verdict: **{v.status.replace('_', ' ')}** ({v.scale} scale): {v.reason}", ""]
+        for p in v.parts:
+            out += [f"#### {p.dataset}: {p.status.replace('_', ' ')}", "", p.reason, ""]
+            if p.samples:
+                out += ["samples: " + "; ".join(f"{k} {_md_cell(val)}" for k, val in p.samples.items()), ""]
+            scalars = {k: val for k, val in p.evidence.items() if k != "table"}
+            out += [f"- {k}: {_md_cell(val)}" for k, val in scalars.items()]
+            out += [""] if scalars else []
+            if "table" in p.evidence:
+                out += [*_md_table(p.evidence["table"]), ""]
+    return "\n".join(out) + "\n"
+
+
+def report(results: Path, reference: Path = REFERENCE) -> dict[str, Any]:
+    inp = load_inputs(results, reference)
+    rows = numbers(inp)
+    verdicts = judge_all(inp)
+    return {
+        "header": header(inp, results),
+        "numbers": rows,
+        "claims": verdicts,
+        "problems": problems(rows, verdicts, inp.reference),
+        "reference": inp.reference,
+    }
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(
+        prog="python -m maae.report.verdict", description=__doc__.split("\n\n")[0]
+    )
+    parser.add_argument("--results", type=Path, required=True, help="one scale's results root")
+    parser.add_argument("--out", type=Path, required=True, help="the Markdown report to write")
+    parser.add_argument("--json", type=Path, help="also write the same content as JSON")
+    parser.add_argument(
+        "--reference", type=Path, default=REFERENCE, help="paper reference (default: the suite's)"
+    )
+    parser.add_argument(
+        "--strict", action="store_true", help="exit 1 if a claim or a cell lacks a verdict/reason"
+    )
+    args = parser.parse_args(argv)
+    try:
+        rep = report(args.results, args.reference)
+    except (VerdictError, ValueError, yaml.YAMLError) as err:
+        print(f"error: {err}", file=sys.stderr)
+        return 2
+    io.write_text(args.out, render_markdown(rep))
+    if args.json:
+        payload = {k: rep[k] for k in ("header", "numbers", "problems")}
+        payload["claims"] = [v.to_dict() for v in rep["claims"]]
+        io.write_json(args.json, payload)
+    counts = {s: sum(v.status == s for v in rep["claims"]) for s in STATUSES}
+    print(f"{args.out}: {len(rep['claims'])} claims: " + ", ".join(f"{n} {s}" for s, n in counts.items()))
+    for problem in rep["problems"]:
+        print(f"problem: {problem}", file=sys.stderr)
+    return 1 if args.strict and rep["problems"] else 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

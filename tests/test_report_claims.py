@@ -1,0 +1,437 @@
+"""Each claim predicate on fabricated result tables: where it must pass, must fail, and is not run (and why).
+
+A "working" fabricated method behaves as the paper says (MAAE's m_A = n, flat score for m >= n; the WAE's
+score is a U around n); a "broken" one is MAAE with a mask that does nothing (it equals the WAE).
+"""
+
+from __future__ import annotations
+
+import json
+import math
+from collections.abc import Callable
+from typing import Any
+
+import pandas as pd
+import pytest
+
+from maae.report import claims
+from maae.report.aggregate import COLUMN_NAMES
+from maae.report.claims import Inputs, Part, Verdict, judge, judge_all
+from maae.report.reference import load as load_reference
+
+REF = load_reference()
+NOISE = 0.02  # seed-to-seed spread of the fabricated scores
+
+
+def dataset(
+    data: str = "synthetic", n: int | None = 8, m: tuple[int, ...] = (4, 8, 16, 24), **info: Any
+) -> dict:
+    metric = "fd_raw" if data == "synthetic" else "fd_lenet"
+    base = {"data": data, "n": n, "status": "ok", "reason": None, "models": ["maae", "wae"], "m": list(m),
+            "seeds": [0, 1, 2], "capacity": m[-1], "metric": metric, "steps": 20000}  # fmt: skip
+    return {**base, **info}
+
+
+def manifest(**datasets: dict) -> dict[str, Any]:
+    return {"scale": "test", "config": "config/test.yaml", "code_version": "abc", "datasets": datasets}
+
+
+def run_row(name: str, info: dict, model: str, m: int, seed: int, **values: Any) -> dict[str, Any]:
+    row = dict.fromkeys(COLUMN_NAMES)
+    row.update(scale="test", dataset=name, data=info["data"], n=info["n"], model=model, m=m, seed=seed)
+    row.update(
+        steps=info["steps"], m_active=m, train_seconds=100.0, device="cpu", score_metric=info["metric"]
+    )
+    row.update(metric_backbone="raw data", n_generated=1000, n_real=1000, n_codes=500, kde_n_fit=1000)
+    row.update(code_version="abc", torch_version="2.14.1", run_dir=f"runs/{name}/{model}/m{m}/seed{seed}")
+    row.update(values)
+    return row
+
+
+Law = Callable[[int, int], float]  # (m, seed) -> value
+
+
+def working(target: int) -> dict[str, dict[str, Law]]:
+    """What the paper describes, around ``target`` (n, or MNIST's 13)."""
+    return {
+        "maae": {
+            "score": lambda m, s: 1.0 + 0.5 * max(0, target - m) + NOISE * s,
+            "m_active": lambda m, s: min(m, target),
+            "kde": lambda m, s: -160.0 - 4.0 * max(0, target - m) + NOISE * s,
+            "nac": lambda m, s: 0.030 + 0.001 * s,
+        },
+        "wae": {
+            "score": lambda m, s: 1.0 + 0.5 * abs(m - target) + NOISE * s,
+            "m_active": lambda m, s: m,
+            "kde": lambda m, s: -160.0 - 4.0 * abs(m - target) + NOISE * s,
+            "nac": lambda m, s: 0.040 + 0.001 * s,
+        },
+    }
+
+
+def broken(target: int) -> dict[str, dict[str, Law]]:
+    """A mask that does nothing: MAAE is the WAE."""
+    laws = working(target)
+    return {"maae": laws["wae"], "wae": laws["wae"]}
+
+
+def runs_for(name: str, info: dict, laws: dict[str, dict[str, Law]]) -> list[dict[str, Any]]:
+    rows = []
+    for model in info["models"]:
+        for m in info["m"]:
+            for seed in info["seeds"]:
+                values = {key: law(m, seed) for key, law in laws[model].items()}
+                if info["data"] != "synthetic":
+                    values["kde"] = None
+                values[info["metric"]] = values["score"]
+                rows.append(run_row(name, info, model, m, seed, **values))
+    return rows
+
+
+def inputs(sets: dict[str, tuple[dict, dict]], baselines: dict[str, pd.DataFrame] | None = None) -> Inputs:
+    """sets: data set name -> (manifest entry, laws); a missing entry's laws are ignored."""
+    rows = [
+        r for name, (info, laws) in sets.items() if info["status"] == "ok" for r in runs_for(name, info, laws)
+    ]
+    frame = pd.DataFrame(rows, columns=list(COLUMN_NAMES))
+    return Inputs(frame, manifest(**{name: info for name, (info, _) in sets.items()}), REF, baselines or {})
+
+
+def verdict(claim: str, inp: Inputs) -> Verdict:
+    v = judge(inp, claim)
+    json.dumps(v.to_dict(), allow_nan=False)  # evidence is plain JSON: no numpy scalars, no NaN
+    assert v.reason and v.where and v.rule and v.statement and v.why_fair and v.scale == "test"
+    for part in v.parts:
+        assert part.reason
+    return v
+
+
+def part(v: Verdict, dataset: str) -> Part:
+    (found,) = [p for p in v.parts if p.dataset == dataset]
+    return found
+
+
+SYN8 = dataset(n=8, m=(4, 8, 16, 24))
+SYN16 = dataset(n=16, m=(8, 16, 24, 32))
+MNIST = dataset("mnist", n=None, m=(8, 13, 16, 32, 64))
+
+
+def test_reference_claims_match_the_predicates_and_format() -> None:
+    assert set(REF["claims"]) == set(claims.PREDICATES)
+    inp = inputs({"synthetic8": (SYN8, working(8))})
+    for claim in claims.PREDICATES:
+        rule = judge(inp, claim).rule
+        assert "{" not in rule and "}" not in rule
+
+
+def test_tolerances_derived_from_the_paper_match_its_numbers() -> None:
+    """Tolerances the reference file says it derives from paper numbers: the derivation still holds."""
+    fig4c, table3, naive = REF["figures"]["fig4c"], REF["table3"], REF["runtimes"]["naive_search"]
+    band = REF["claims"]["mnist_m_active_band"]
+    assert band["width"] == fig4c["maae_m_active_range"][1] - fig4c["maae_m_active_range"][0]
+    assert band["from_m"] == fig4c["maae_flat_from_m"]
+    flat = [v for m, v in zip(table3["m"], table3["maae"], strict=True) if m >= 16]
+    assert REF["claims"]["table3_kde"]["nats"] == pytest.approx(max(flat) - min(flat), abs=0.05)
+    cost = REF["claims"]["naive_search_cost"]
+    assert cost["min_models"] == math.ceil(cost["min_ratio"] / (naive["wae_minutes"] / naive["maae_minutes"]))
+    # The paper's own Synthetic8 m_A (9 for n = 8) sits exactly at the m_A tolerance.
+    s = REF["claims"]["synthetic_m_active"]
+    row = next(r for r in REF["table2"]["rows"] if r["dataset"] == "synthetic8")
+    assert abs(row["maae_m_active"] - 8) == max(s["at_least"], math.ceil(s["relative"] * 8))
+
+
+# ---- synthetic_m_active -----------------------------------------------------------------------------------
+
+
+def test_m_active_passes_when_maae_finds_n_on_every_synthetic_set() -> None:
+    v = verdict(
+        "synthetic_m_active", inputs({"synthetic8": (SYN8, working(8)), "synthetic16": (SYN16, working(16))})
+    )
+    assert v.status == "pass"
+    assert (
+        part(v, "synthetic16").evidence["tolerance"] == 2 and part(v, "synthetic8").evidence["tolerance"] == 1
+    )
+    assert part(v, "synthetic8").samples["runs"] == 3 * 3  # m = 8, 16, 24, three seeds
+
+
+def test_m_active_fails_when_the_mask_keeps_every_dimension() -> None:
+    v = verdict(
+        "synthetic_m_active", inputs({"synthetic8": (SYN8, broken(8)), "synthetic16": (SYN16, working(16))})
+    )
+    assert v.status == "fail" and part(v, "synthetic16").status == "pass"
+    assert "m = 16, seed 0: m_A = 16" in part(v, "synthetic8").reason
+
+
+def test_m_active_judges_every_seed_and_allows_the_papers_own_miss() -> None:
+    laws = working(8)
+    laws["maae"] = {**laws["maae"], "m_active": lambda m, s: min(m, 9)}  # Table 2's m_A = 9 for n = 8
+    assert verdict("synthetic_m_active", inputs({"synthetic8": (SYN8, laws)})).status == "pass"
+    laws["maae"] = {**laws["maae"], "m_active": lambda m, s: min(m, 8 + 2 * (s == 2))}  # one seed 2 off
+    v = verdict("synthetic_m_active", inputs({"synthetic8": (SYN8, laws)}))
+    assert v.status == "fail" and "seed 2" in v.reason
+
+
+def test_m_active_not_run_with_reasons() -> None:
+    missing = dataset(status="missing", reason="data set missing: no synthetic cache")
+    v = verdict("synthetic_m_active", inputs({"synthetic8": (missing, {})}))
+    assert v.status == "not_run" and "data set missing" in v.reason
+    v = verdict("synthetic_m_active", inputs({"synthetic8": (dataset(n=8, m=(4, 8)), working(8))}))
+    assert v.status == "not_run" and "no MAAE run with m > n = 8" in v.reason
+    v = verdict("synthetic_m_active", inputs({"mnist": (MNIST, working(13))}))
+    assert v.status == "not_run" and "no synthetic data set in the test scale" in v.reason
+
+
+# ---- wae_u_shape ------------------------------------------------------------------------------------------
+
+
+def test_u_shape_passes_with_the_minimum_at_n_and_at_13_on_mnist() -> None:
+    v = verdict("wae_u_shape", inputs({"synthetic8": (SYN8, working(8)), "mnist": (MNIST, working(13))}))
+    assert v.status == "pass"
+    assert (
+        part(v, "synthetic8").evidence["minimum at m"] == 8
+        and part(v, "mnist").evidence["minimum at m"] == 13
+    )
+
+
+@pytest.mark.parametrize(
+    "law, says",
+    [
+        (lambda m, s: 1.0 + NOISE * s, "smallest m = 4"),  # flat: neither end rises
+        (lambda m, s: 10.0 - 0.1 * m + NOISE * s, "largest m = 32"),  # keeps improving with m
+        (lambda m, s: 1.0 + 0.5 * abs(m - 16) + NOISE * s, "best m near 8"),  # a U, but around 16
+    ],
+)
+def test_u_shape_fails_for_flat_monotone_or_misplaced_curves(law: Law, says: str) -> None:
+    info = dataset(n=8, m=(4, 8, 16, 24, 32))
+    laws = working(8)
+    laws["wae"] = {**laws["wae"], "score": law}
+    v = verdict("wae_u_shape", inputs({"synthetic8": (info, laws)}))
+    assert v.status == "fail" and says in v.reason
+
+
+@pytest.mark.parametrize("spread, status", [(0.3, "pass"), (0.01, "fail")])
+def test_u_shape_allows_a_minimum_off_n_only_within_noise(spread: float, status: str) -> None:
+    """m = 12 beats m = n = 8 by 0.3: within noise when seeds spread by 0.3, beyond it when by 0.01."""
+    info = dataset(n=8, m=(4, 8, 12, 24))
+    laws = working(8)
+    laws["wae"] = {**laws["wae"], "score": lambda m, s: 1.0 + 0.5 * abs(m - 8) - 2.3 * (m == 12) + spread * s}
+    v = verdict("wae_u_shape", inputs({"synthetic8": (info, laws)}))
+    assert v.status == status and part(v, "synthetic8").evidence["minimum at m"] == 12
+
+
+def test_u_shape_not_run_with_reasons() -> None:
+    v = verdict("wae_u_shape", inputs({"synthetic8": (dataset(n=8, m=(8, 16, 24)), working(8))}))
+    assert (
+        v.status == "not_run"
+        and "too few m values to judge a U-shape" in v.reason
+        and "have m = 8, 16, 24" in v.reason
+    )
+    v = verdict("wae_u_shape", inputs({"synthetic8": (dataset(n=8, seeds=[0]), working(8))}))
+    assert v.status == "not_run" and "too few seeds" in v.reason
+    v = verdict("wae_u_shape", inputs({"synthetic8": (SYN8, working(8))}))
+    assert part(v, "mnist").status == "not_run" and part(v, "mnist").reason == "not in the test scale"
+    v = verdict("wae_u_shape", inputs({"synthetic8": (dataset(n=8, m=(2, 4, 16, 32)), working(8))}))
+    assert v.status == "not_run" and "no m within ± 2 of 8" in v.reason
+
+
+# ---- maae_flat_wae_worsens and table3_kde -----------------------------------------------------------------
+
+
+@pytest.mark.parametrize("claim", ["maae_flat_wae_worsens", "table3_kde"])
+def test_flat_passes_for_the_working_method(claim: str) -> None:
+    sets = {"synthetic8": (SYN8, working(8)), "synthetic16": (SYN16, working(16))}
+    if claim == "maae_flat_wae_worsens":
+        sets["mnist"] = (MNIST, working(13))
+    v = verdict(claim, inputs(sets))
+    assert v.status == "pass" and all(p.status == "pass" for p in v.parts)
+
+
+@pytest.mark.parametrize("claim", ["maae_flat_wae_worsens", "table3_kde"])
+def test_flat_fails_when_maae_worsens_like_the_wae(claim: str) -> None:
+    v = verdict(claim, inputs({"synthetic8": (SYN8, broken(8))}))
+    assert v.status == "fail" and "MAAE does not stay near its best" in v.reason
+
+
+@pytest.mark.parametrize("column", ["score", "kde"])
+def test_flat_fails_when_the_wae_does_not_worsen(column: str) -> None:
+    laws = working(8)
+    laws["wae"] = {**laws["wae"], column: laws["maae"][column]}
+    v = verdict(
+        "table3_kde" if column == "kde" else "maae_flat_wae_worsens", inputs({"synthetic8": (SYN8, laws)})
+    )
+    assert v.status == "fail" and "not more than" in part(v, "synthetic8").reason
+    assert "MAAE stays near its best" in part(v, "synthetic8").reason
+
+
+def test_kde_flatness_is_judged_in_nats() -> None:
+    """MAAE's log-likelihood drifting by less than the paper's 5.1 nats is flat; by 8 nats it is not."""
+    for drift, status in ((4.0, "pass"), (8.0, "fail")):
+        laws = working(8)
+        laws["maae"] = {**laws["maae"], "kde": lambda m, s, d=drift: -160.0 - d * (m == 24) + NOISE * s}
+        assert verdict("table3_kde", inputs({"synthetic8": (SYN8, laws)})).status == status
+
+
+def test_flat_not_run_with_reasons() -> None:
+    v = verdict("maae_flat_wae_worsens", inputs({"synthetic8": (dataset(n=8, m=(4, 8)), working(8))}))
+    assert v.status == "not_run" and "too few m values ≥ 8" in v.reason
+    v = verdict("maae_flat_wae_worsens", inputs({"synthetic8": (dataset(n=8, seeds=[3]), working(8))}))
+    assert v.status == "not_run" and "too few seeds" in v.reason
+    laws = working(8)
+    laws["maae"] = {**laws["maae"], "kde": lambda m, s: None}
+    laws["wae"] = {**laws["wae"], "kde": lambda m, s: None}
+    v = verdict("table3_kde", inputs({"synthetic8": (SYN8, laws)}))
+    assert v.status == "not_run" and "no kde values for MAAE and WAE" in v.reason
+    wae_only = {"synthetic8": (dataset(n=8, models=["maae"]), working(8))}
+    assert "no WAE run with a score" in verdict("wae_u_shape", inputs(wae_only)).reason
+    assert "no score values for WAE" in verdict("maae_flat_wae_worsens", inputs(wae_only)).reason
+
+
+# ---- nac_maae_below_wae and table1_maae_beats_wae ---------------------------------------------------------
+
+
+def test_nac_passes_below_and_fails_when_equal_or_within_noise() -> None:
+    sets = {"synthetic8": (dataset(n=8, capacity=16), working(8))}
+    v = verdict("nac_maae_below_wae", inputs(sets))
+    assert v.status == "pass" and part(v, "synthetic8").evidence["m"] == 16
+    assert part(v, "synthetic8").evidence["paper"] == {"m": 16, "MAAE": 0.030, "WAE": 0.040}
+    assert part(v, "celeba").reason == "not in the test scale"  # a Table 2 data set the scale lacks
+    v = verdict("nac_maae_below_wae", inputs({"synthetic8": (dataset(n=8, capacity=16), broken(8))}))
+    assert v.status == "fail" and "MAAE lower by 0" in v.reason
+    laws = working(8)
+    laws["maae"] = {**laws["maae"], "nac": lambda m, s: 0.038 + 0.004 * s}  # lower, but within noise
+    v = verdict("nac_maae_below_wae", inputs({"synthetic8": (dataset(n=8, capacity=16), laws)}))
+    assert v.status == "fail"
+
+
+def test_nac_not_run_with_reasons() -> None:
+    v = verdict("nac_maae_below_wae", inputs({"synthetic8": (dataset(n=8, capacity=32), working(8))}))
+    assert v.status == "not_run" and "no nac for MAAE and WAE at the capacity m = 32" in v.reason
+    v = verdict("nac_maae_below_wae", inputs({"synthetic8": (dataset(n=8, seeds=[0]), working(8))}))
+    assert v.status == "not_run" and "too few seeds" in v.reason
+
+
+def test_table1_passes_and_fails_on_the_shared_metric() -> None:
+    info = dataset("mnist", n=None, m=(16, 32), capacity=32)
+    v = verdict("table1_maae_beats_wae", inputs({"mnist": (info, working(13))}))
+    assert v.status == "pass" and part(v, "mnist").evidence["metric"] == "fd_lenet"
+    assert part(v, "cifar10").reason == "not in the test scale"
+    v = verdict("table1_maae_beats_wae", inputs({"mnist": (info, broken(13))}))
+    assert v.status == "fail"
+
+
+def test_table1_not_run_when_metrics_differ_or_data_are_missing() -> None:
+    info = dataset("mnist", n=None, m=(16, 32), capacity=32)
+    inp = inputs({"mnist": (info, working(13))})
+    runs = inp.runs.copy()
+    runs.loc[runs["model"] == "wae", "score_metric"] = "fid"
+    v = verdict("table1_maae_beats_wae", Inputs(runs, inp.manifest, REF))
+    assert v.status == "not_run" and "metric not comparable: MAAE and WAE use fd_lenet, fid" in v.reason
+    reason = "data set missing: no CIFAR-10 batches under data/cifar-10-batches-py"
+    v = verdict(
+        "table1_maae_beats_wae",
+        inputs({"cifar10": (dataset("cifar10", None, status="missing", reason=reason), {})}),
+    )
+    assert v.status == "not_run" and reason in v.reason
+
+
+# ---- mnist_m_active_band ----------------------------------------------------------------------------------
+
+
+def test_mnist_band_passes_narrow_and_fails_when_m_active_follows_m() -> None:
+    laws = working(13)
+    laws["maae"] = {**laws["maae"], "m_active": lambda m, s: 11 + (m == 64) * 2 - s % 2}
+    v = verdict("mnist_m_active_band", inputs({"mnist": (MNIST, laws)}))
+    assert v.status == "pass" and part(v, "mnist").evidence["band"] == [10, 13]
+    assert part(v, "mnist").evidence["overlaps the paper's band"] is True
+    v = verdict("mnist_m_active_band", inputs({"mnist": (MNIST, broken(13))}))
+    assert v.status == "fail" and "spans 16–64" in v.reason
+
+
+def test_mnist_band_not_run_with_reasons() -> None:
+    v = verdict("mnist_m_active_band", inputs({"mnist": (dataset("mnist", None, m=(8, 16)), working(13))}))
+    assert v.status == "not_run" and "too few MAAE m values ≥ 16" in v.reason
+    v = verdict("mnist_m_active_band", inputs({"synthetic8": (SYN8, working(8))}))
+    assert v.status == "not_run" and v.reason == "mnist: not in the test scale"
+
+
+# ---- naive_search_cost ------------------------------------------------------------------------------------
+
+
+def baselines(models: int, wae_seconds: float, maae_seconds: float = 100.0, seeds: tuple[int, ...] = (0, 1)):
+    rows = []
+    for seed in seeds:
+        rows.append({"method": "maae", "seed": seed, "models_trained": 1, "train_seconds": maae_seconds})
+        for method in ("linear", "ternary", "ternary_printed"):
+            count = models if method == "linear" else max(1, models // 2)
+            rows.append({"method": method, "seed": seed, "models_trained": count,
+                         "train_seconds": count * wae_seconds})  # fmt: skip
+    frame = pd.DataFrame(rows).assign(dataset="synthetic8", mode="replay", range_lo=2, range_hi=24, note="")
+    return {"synthetic8": frame}
+
+
+def test_search_cost_passes_and_fails_on_the_ratio() -> None:
+    inp = inputs({"synthetic8": (SYN8, working(8))}, baselines(models=12, wae_seconds=90.0))
+    v = verdict("naive_search_cost", inp)
+    assert v.status == "pass" and "replay linear: 10.8× one MAAE run (12 models)" in v.reason
+    assert part(v, "synthetic8").evidence["paper: one WAE, in MAAE runs"] == pytest.approx(0.9)
+    judged = {r["method"]: r["judged"] for r in part(v, "synthetic8").evidence["table"]}
+    assert judged == {"linear": True, "ternary": True, "ternary_printed": False}
+    v = verdict(
+        "naive_search_cost", inputs({"synthetic8": (SYN8, working(8))}, baselines(12, wae_seconds=20.0))
+    )
+    assert v.status == "fail" and "replay ternary: 1.2×" in v.reason
+
+
+def test_search_cost_not_run_with_reasons() -> None:
+    v = verdict("naive_search_cost", inputs({"synthetic8": (SYN8, working(8))}))
+    assert v.status == "not_run" and "no baselines table" in v.reason
+    v = verdict(
+        "naive_search_cost", inputs({"synthetic8": (SYN8, working(8))}, baselines(models=3, wae_seconds=90))
+    )
+    assert v.status == "not_run" and "scale too small" in v.reason
+    v = verdict("naive_search_cost", inputs({"synthetic8": (SYN8, working(8))}, baselines(6, wae_seconds=90)))
+    assert (
+        v.status == "pass" and "ternary: 2.7× one MAAE run (3 models, fewer than 4: not judged)" in v.reason
+    )
+    table = baselines(12, 90.0)["synthetic8"]
+    table = table[table["method"] != "maae"].assign(note="no MAAE reference: run absent")
+    v = verdict("naive_search_cost", inputs({"synthetic8": (SYN8, working(8))}, {"synthetic8": table}))
+    assert v.status == "not_run" and "no MAAE reference: run absent" in v.reason
+
+
+def test_runs_too_short_to_judge_are_not_run_but_show_what_the_predicate_says() -> None:
+    least = REF["training_length"]["min_steps"]
+    enough = verdict("synthetic_m_active", inputs({"synthetic8": (dataset(steps=least), broken(8))}))
+    assert enough.status == "fail"
+    short = verdict("synthetic_m_active", inputs({"synthetic8": (dataset(steps=least - 1), broken(8))}))
+    assert short.status == "not_run"
+    assert f"scale too small: {least - 1} training steps" in short.reason
+    assert "the predicate says fail: 6 of 9 MAAE runs with m ≥ 8 miss n = 8" in short.reason
+    assert part(short, "synthetic8").evidence["largest miss"] == 16  # the figures are kept
+    cost = verdict(
+        "naive_search_cost", inputs({"synthetic8": (dataset(steps=300), working(8))}, baselines(12, 90.0))
+    )
+    assert cost.status == "pass"  # a ratio of times: not gated on training length
+
+
+# ---- folding and validation -------------------------------------------------------------------------------
+
+
+def test_a_failing_part_fails_the_claim_and_a_skipped_one_is_named() -> None:
+    inp = inputs({"synthetic8": (SYN8, broken(8)), "synthetic16": (SYN16, working(16)),
+                  "synthetic4": (dataset(n=4, m=(2, 4)), working(4))})  # fmt: skip
+    v = verdict("synthetic_m_active", inp)
+    assert (
+        v.status == "fail"
+        and v.reason.startswith("fails on synthetic8")
+        and "not run on synthetic4" in v.reason
+    )
+    statuses = {v.claim: v.status for v in judge_all(inputs({"synthetic8": (SYN8, working(8))}))}
+    assert set(statuses) == set(claims.PREDICATES) and set(statuses.values()) <= set(claims.STATUSES)
+
+
+def test_a_judgement_without_a_reason_or_with_an_unknown_status_is_refused() -> None:
+    with pytest.raises(ValueError, match="needs a reason"):
+        Part("synthetic8", "fail", "")
+    with pytest.raises(ValueError, match="not one of"):
+        Part("synthetic8", "passed", "why")

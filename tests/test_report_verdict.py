@@ -1,0 +1,225 @@
+"""The verdict report: it renders every paper number and every claim, subtracts only like from like, and
+--strict refuses a claim without a verdict or a blank cell without a reason."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+import pandas as pd
+import pytest
+import yaml
+from conftest import M
+from test_report_claims import baselines, dataset, manifest, runs_for, working
+
+from maae.config import RunConfig
+from maae.metrics.score import ScoreOptions, score_run
+from maae.report import verdict
+from maae.report.aggregate import COLUMN_NAMES, aggregate_dataset, combine, run_dir
+from maae.report.claims import PREDICATES
+from maae.report.reference import PATH as REFERENCE
+from maae.report.reference import load as load_reference
+from maae.train import train
+
+REF = load_reference()
+CIFAR_MISSING = "data set missing: no CIFAR-10 batches under data/cifar-10-batches-py"
+
+
+def write_results(root: Path, mnist_metric: str = "fd_lenet", mnist_capacity: int = 64) -> Path:
+    """A fabricated results root: two synthetic sets, MNIST, CIFAR-10 missing, one baselines table."""
+    sets = {
+        "synthetic8": (dataset(n=8, m=(4, 8, 16, 24), capacity=16), working(8)),
+        "synthetic16": (dataset(n=16, m=(8, 16, 24, 32), capacity=32), working(16)),
+        "mnist": (dataset("mnist", None, m=(8, 13, 16, 32, 64), capacity=mnist_capacity, metric=mnist_metric),
+                  working(13)),
+        "cifar10": (dataset("cifar10", None, status="missing", reason=CIFAR_MISSING), {}),
+    }  # fmt: skip
+    rows = [
+        r for name, (info, laws) in sets.items() if info["status"] == "ok" for r in runs_for(name, info, laws)
+    ]
+    root.mkdir(parents=True, exist_ok=True)
+    pd.DataFrame(rows, columns=list(COLUMN_NAMES)).to_csv(root / "runs.csv", index=False)
+    (root / "datasets.json").write_text(
+        json.dumps(manifest(**{name: info for name, (info, _) in sets.items()}))
+    )
+    (root / "baselines").mkdir(exist_ok=True)
+    baselines(12, 90.0)["synthetic8"].to_csv(root / "baselines" / "synthetic8.csv", index=False)
+    return root
+
+
+def run_main(results: Path, out: Path, *extra: str) -> tuple[int, dict[str, Any], str]:
+    code = verdict.main(
+        ["--results", str(results), "--out", str(out / "v.md"), "--json", str(out / "v.json"), *extra]
+    )
+    return code, json.loads((out / "v.json").read_text()), (out / "v.md").read_text()
+
+
+def expected_paper_numbers() -> int:
+    t1, t2, t3 = REF["table1"], REF["table2"], REF["table3"]
+    return (
+        len(t1["datasets"]) * len(t1["rows"])
+        + 4 * len(t2["rows"])  # m_A and NAC of both models
+        + 2 * len(t3["m"])
+        + len(REF["figures"]["fig5"]["m"])
+        + 4  # §8: one WAE, one MAAE, the linear and the ternary search's model counts
+        + len(REF["runtimes"]["training_hours"])
+    )
+
+
+def test_report_holds_every_paper_number_and_every_claim(tmp_path: Path, capsys) -> None:
+    code, report, md = run_main(write_results(tmp_path / "results"), tmp_path, "--strict")
+    assert code == 0 and report["problems"] == []
+    assert "8 claims: 8 pass, 0 fail, 0 not_run" in capsys.readouterr().out
+    assert len(report["numbers"]) == expected_paper_numbers()
+    assert [c["claim"] for c in report["claims"]] == list(PREDICATES)
+    for claim in report["claims"]:
+        assert f"### {claim['claim']}: {claim['status'].replace('_', ' ')}" in md
+        assert claim["rule"] in md and claim["why_fair"] in md and claim["reason"]
+    for section in ("## The paper's numbers beside the suite's", "### Table 1", "### Table 2", "### Table 3",
+                    "### Figure 5", "### §8", "### §10.5", "## Claims"):  # fmt: skip
+        assert section in md
+    header = report["header"]
+    assert header["scale"] == "test" and header["code versions of the runs"] == "abc"
+    cifar = next(d for d in header["datasets"] if d["dataset"] == "cifar10")
+    assert cifar["reason"] == CIFAR_MISSING and cifar["runs"] == 0
+    # Every blank says why: the not-trained cited rows, the missing and the unlisted data sets.
+    for row in report["numbers"]:
+        assert row["suite"] is not None or row["why_no_suite"]
+        assert row["difference"] is not None or row["why_no_difference"]
+    blanks = {r["why_no_suite"] for r in report["numbers"] if r["suite"] is None}
+    assert {CIFAR_MISSING, "not in the test scale"} <= blanks
+
+
+def rows_of(report: dict[str, Any], source: str, dataset: str, label: str) -> list[dict[str, Any]]:
+    return [r for r in report["numbers"] if (r["source"], r["dataset"], r["row"]) == (source, dataset, label)]
+
+
+def test_fd_lenet_is_never_subtracted_from_the_papers_fid(tmp_path: Path) -> None:
+    _, report, md = run_main(write_results(tmp_path / "results", mnist_metric="fd_lenet"), tmp_path)
+    (maae,) = rows_of(report, "Table 1", "mnist", "MAAE")
+    assert maae["suite_metric"] == "fd_lenet" and maae["difference"] is None
+    assert maae["why_no_difference"] == "suite metric fd_lenet is not the paper's fid: not compared"
+    assert "fd_lenet, 3 seeds" in md and "1000 generated; 1000 real" in maae["samples"]
+
+
+def test_same_metric_and_m_gives_the_difference(tmp_path: Path) -> None:
+    _, report, _ = run_main(write_results(tmp_path / "results", mnist_metric="fid"), tmp_path)
+    (maae,) = rows_of(report, "Table 1", "mnist", "MAAE")
+    assert maae["suite_metric"] == "fid" and maae["difference"] == pytest.approx(maae["suite"] - 10.5)
+    assert maae["seeds"] == 3 and maae["suite_sd"] == pytest.approx(0.02)
+    m_active = rows_of(report, "Table 2", "synthetic8", "MAAE")[0]
+    assert (m_active["quantity"], m_active["m_suite"], m_active["difference"]) == ("m_active", "16", 8 - 9)
+    for row in rows_of(report, "§10.5", "mnist", "one MAAE run"):
+        assert row["difference"] is None and "GTX 1080 Ti" in row["why_no_difference"]
+
+
+def test_another_capacity_is_shown_but_not_subtracted(tmp_path: Path) -> None:
+    _, report, _ = run_main(write_results(tmp_path / "results", mnist_capacity=32), tmp_path)
+    results = tmp_path / "results"
+    info = json.loads((results / "datasets.json").read_text())
+    info["datasets"]["mnist"]["m"] = [8, 13, 16, 32]
+    runs = pd.read_csv(results / "runs.csv")
+    runs[runs["m"] != 64].to_csv(results / "runs.csv", index=False)
+    (results / "datasets.json").write_text(json.dumps(info))
+    _, report, _ = run_main(results, tmp_path)
+    for row in rows_of(report, "Table 2", "mnist", "MAAE"):
+        assert row["m_suite"] == "32" and row["suite"] is not None and row["difference"] is None
+        assert row["why_no_difference"] == "suite at m = 32, paper at m = 64: not compared"
+
+
+def test_strict_fails_on_a_claim_without_a_verdict(tmp_path: Path, capsys) -> None:
+    results = write_results(tmp_path / "results")
+    ref = yaml.safe_load(REFERENCE.read_text())
+    ref["claims"]["fig8_wasserstein"] = dict(ref["claims"]["mnist_m_active_band"])  # no predicate for it
+    reference = tmp_path / "reference.yaml"
+    reference.write_text(yaml.safe_dump(ref, allow_unicode=True))
+    code, report, md = run_main(results, tmp_path, "--reference", str(reference), "--strict")
+    assert code == 1 and report["problems"] == ["claim fig8_wasserstein has no verdict"]
+    assert "- claim fig8_wasserstein has no verdict" in md
+    assert "problem: claim fig8_wasserstein has no verdict" in capsys.readouterr().err
+    code, _, _ = run_main(results, tmp_path, "--reference", str(reference))
+    assert code == 0  # without --strict the report is still written
+
+
+def test_problems_catch_a_blank_cell_without_a_reason(tmp_path: Path) -> None:
+    rep = verdict.report(write_results(tmp_path / "results"))
+    assert verdict.problems(rep["numbers"], rep["claims"], rep["reference"]) == []
+    rows = [dict(r) for r in rep["numbers"]]
+    blank = next(r for r in rows if r["suite"] is None)
+    blank["why_no_suite"] = ""
+    shown = next(r for r in rows if r["difference"] is not None)
+    shown.update(difference=None, why_no_difference="")
+    found = verdict.problems(rows, rep["claims"], rep["reference"])
+    assert len(found) == 2
+    assert found[0].endswith("suite cell blank without a reason") and found[1].endswith(
+        "difference blank without a reason"
+    )
+
+
+def test_a_scale_with_no_runs_is_all_not_run_with_reasons(tmp_path: Path) -> None:
+    """Every data set missing or skipped: runs.csv has only its header; every claim still gets a verdict."""
+    results = tmp_path / "results"
+    results.mkdir()
+    pd.DataFrame(columns=list(COLUMN_NAMES)).to_csv(results / "runs.csv", index=False)
+    skipped = "skipped: left out by the scale's only: option"
+    sets = {
+        "cifar10": dataset("cifar10", None, status="missing", reason=CIFAR_MISSING),
+        "synthetic8": dataset(status="skipped", reason=skipped),
+    }
+    (results / "datasets.json").write_text(json.dumps(manifest(**sets)))
+    code, report, _ = run_main(results, tmp_path, "--strict")
+    assert code == 0 and report["problems"] == []
+    assert {c["status"] for c in report["claims"]} == {"not_run"}
+    reasons = {c["claim"]: c["reason"] for c in report["claims"]}
+    assert (
+        "skipped: left out" in reasons["synthetic_m_active"]
+        and CIFAR_MISSING in reasons["table1_maae_beats_wae"]
+    )
+
+
+def test_user_errors_are_one_line(tmp_path: Path, capsys) -> None:
+    out = str(tmp_path / "v.md")
+    assert verdict.main(["--results", str(tmp_path / "nowhere"), "--out", out]) == 2
+    err = capsys.readouterr().err.strip()
+    assert err.startswith("error: ") and "runs.csv not found" in err and "\n" not in err
+    results = write_results(tmp_path / "results")
+    ref = yaml.safe_load(REFERENCE.read_text())
+    del ref["claims"]["wae_u_shape"]
+    reference = tmp_path / "reference.yaml"
+    reference.write_text(yaml.safe_dump(ref, allow_unicode=True))
+    assert verdict.main(["--results", str(results), "--out", out, "--reference", str(reference)]) == 2
+    assert "lacks claims.wae_u_shape" in capsys.readouterr().err
+    pd.DataFrame({"method": ["maae"], "seed": [0]}).to_csv(results / "baselines" / "mnist.csv", index=False)
+    assert verdict.main(["--results", str(results), "--out", out]) == 2
+    assert "mnist.csv lacks the columns mode, models_trained" in capsys.readouterr().err
+    assert not Path(out).exists()
+
+
+def test_report_reads_what_the_aggregation_writes(make_cfg: Callable[..., RunConfig], tmp_path: Path) -> None:
+    """Real tiny scored runs through maae.report.aggregate: the contract holds end to end."""
+    results = tmp_path / "results"
+    small = ScoreOptions(n_samples=64, n_real=64, n_codes=100, kde_n_fit=128, kde_n_val=64)
+    for model, mask in (("maae", True), ("wae", False)):
+        folder = run_dir(results, "synthetic3", model, M, 0)
+        train(make_cfg(**{"model.mask": mask}), folder)
+        score_run(folder, small)
+    info = {"data": "synthetic", "n": 3, "status": "ok", "reason": None, "models": ["maae", "wae"], "m": [M],
+            "seeds": [0], "capacity": M, "metric": "fd_raw", "steps": 20}  # fmt: skip
+    manifest = {"scale": "smoke", "config": None, "code_version": "x", "datasets": {"synthetic3": info}}
+    (results / "datasets.json").write_text(json.dumps(manifest))
+    aggregate_dataset(results, manifest, "synthetic3")
+    combine(results, [results / "runs" / "synthetic3" / "runs.csv"])
+    code, report, md = run_main(results, tmp_path, "--strict")
+    assert code == 0 and report["problems"] == []
+    statuses = {c["claim"]: (c["status"], c["reason"]) for c in report["claims"]}
+    status, reason = statuses["synthetic_m_active"]  # m = 4 > n = 3: judged, but 20 steps is far too short
+    assert (
+        status == "not_run"
+        and "scale too small: 20 training steps" in reason
+        and "the predicate says" in reason
+    )
+    few = "synthetic3: too few seeds to measure noise (2 needed at each m; have MAAE m = 4: 1, WAE m = 4: 1)"
+    assert statuses["nac_maae_below_wae"][0] == "not_run" and statuses["nac_maae_below_wae"][1].endswith(few)
+    assert "# The paper checked: smoke scale" in md

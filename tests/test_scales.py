@@ -1,0 +1,136 @@
+"""The scale files and their schema: defaults, the grid, run configs, and bad input named by its key."""
+
+from __future__ import annotations
+
+import copy
+from pathlib import Path
+
+import pytest
+import yaml
+
+from maae import scales
+from maae.config import ConfigError
+
+pytest.importorskip("jsonschema")
+CONFIGS = Path(__file__).resolve().parents[1] / "config"
+
+
+def minimal(**datasets: dict) -> dict:
+    return {
+        "scale": "smoke",
+        "datasets": datasets
+        or {"synthetic8": {"data": {"name": "synthetic", "n": 8}, "m": [4, 8], "steps": 10}},
+    }
+
+
+@pytest.mark.parametrize("name", ["smoke", "cpu", "paper"])
+def test_shipped_scales_load(name: str) -> None:
+    cfg = scales.load(CONFIGS / f"{name}.yaml")
+    assert cfg["scale"] == name
+    for dataset in cfg["datasets"]:
+        assert scales.capacity(cfg, dataset) in scales.grid(cfg, dataset)
+
+
+def test_paper_grids_are_the_papers() -> None:
+    cfg = scales.load(CONFIGS / "paper.yaml")
+    assert scales.grid(cfg, "synthetic8") == list(range(2, 33, 2))
+    assert scales.grid(cfg, "synthetic16") == [*range(2, 79, 2), 80]  # Table 3 has m = 80
+    assert scales.grid(cfg, "mnist")[0] == 10 and scales.grid(cfg, "mnist")[-1] == 110
+    assert {d: scales.capacity(cfg, d) for d in cfg["datasets"]} == {
+        "synthetic8": 16, "synthetic16": 32, "mnist": 64, "fashion_mnist": 128, "cifar10": 256, "celeba": 256,
+    }  # fmt: skip
+    assert all(info["steps"] == 500_000 for info in cfg["datasets"].values())
+
+
+def test_defaults_filled() -> None:
+    cfg = scales.validate(minimal())
+    info = cfg["datasets"]["synthetic8"]
+    assert info["models"] == ["maae", "wae"] and info["seeds"] == [0] and info["score"]["n_samples"] == 10_000
+    assert cfg["threads"] == 1 and cfg["results"] is None
+    assert scales.results_root(cfg) == Path("results/smoke")
+    assert scales.metric(cfg, "synthetic8") == "fd_raw"
+    assert scales.metrics(cfg, "synthetic8") == ("fd_raw", "kde", "nac")
+
+
+def test_range_grid_with_extra() -> None:
+    cfg = minimal()
+    cfg["datasets"]["synthetic8"]["m"] = {"start": 2, "stop": 9, "step": 3, "extra": [20]}
+    assert scales.grid(scales.validate(cfg), "synthetic8") == [2, 5, 8, 20]
+
+
+def test_run_config_composes_scale_dataset_and_run() -> None:
+    cfg = minimal()
+    cfg["run"] = {"train.log_every": 7, "model.lambda1": 5.0}
+    cfg["datasets"]["synthetic8"]["run"] = {"model.lambda1": 30.0}
+    cfg = scales.validate(cfg)
+    run = scales.run_config(cfg, "synthetic8", "wae", 8, 3)
+    assert (run.model.m, run.model.mask, run.train.seed, run.train.steps) == (8, False, 3, 10)
+    assert run.model.lambda1 == 30.0 and run.train.log_every == 7  # the data set's value wins
+    assert run.data.root == str(Path("results/smoke/data"))  # synthetic data never go into data_root
+    assert scales.run_config(cfg, "synthetic8", "maae", 4, 0).model.mask is True
+
+
+def test_image_data_read_from_data_root(tmp_path: Path) -> None:
+    mnist = {"data": {"name": "mnist"}, "m": [8], "steps": 5}
+    cfg = scales.validate(minimal(mnist=mnist) | {"data_root": "d"})
+    assert scales.run_config(cfg, "mnist", "maae", 8, 0).data.root == "d"
+    manifest = scales.manifest(cfg)["datasets"]["mnist"]
+    assert manifest["status"] == "missing" and manifest["reason"].startswith("data set missing: ")
+    assert str(Path("d").absolute() / "MNIST" / "raw") in manifest["reason"]
+    assert scales.metric(cfg, "mnist") == "fid"
+
+
+def test_only_skips_with_reason() -> None:
+    cfg = minimal(
+        synthetic8={"data": {"name": "synthetic", "n": 8}, "m": [4], "steps": 5},
+        synthetic4={"data": {"name": "synthetic", "n": 4}, "m": [4], "steps": 5},
+    )
+    cfg["only"] = ["synthetic4"]
+    datasets = scales.manifest(scales.validate(cfg))["datasets"]
+    assert datasets["synthetic4"]["status"] == "ok"
+    assert datasets["synthetic8"]["status"] == "skipped" and "only" in datasets["synthetic8"]["reason"]
+
+
+def bad(path: str, value: object) -> dict:
+    cfg = copy.deepcopy(minimal())
+    *keys, leaf = path.split(".")
+    node = cfg
+    for key in keys:
+        node = node.setdefault(key, {})
+    node[leaf] = value
+    return cfg
+
+
+@pytest.mark.parametrize(
+    ("cfg", "named"),
+    [
+        (bad("scale", "huge"), "scale"),
+        (bad("thread", 2), "thread"),  # a typo of threads
+        (bad("datasets.synthetic8.steps", 0), "datasets.synthetic8.steps"),
+        (bad("datasets.synthetic8.models", ["maae", "vae"]), "datasets.synthetic8.models.1"),
+        (bad("datasets.synthetic8.m", []), "datasets.synthetic8.m"),
+        (bad("datasets.synthetic8.seeds", [0, 0]), "datasets.synthetic8.seeds"),
+        (bad("datasets.synthetic8.score", {"n_sample": 5}), "n_sample"),
+        (bad("datasets.synthetic8.data", {"name": "imagenet"}), "datasets.synthetic8.data.name"),
+        (bad("datasets.synthetic8.run", {"model.lambda9": 1.0}), "model.lambda9"),
+        (bad("datasets.synthetic8.run", {"model.lambda1": -1.0}), "model.lambda1"),
+        (bad("datasets.synthetic8.run", {"lambda1": 1.0}), "datasets.synthetic8.run.lambda1"),
+        (bad("datasets.synthetic8.capacity", 5), "datasets.synthetic8.capacity"),
+        (bad("datasets.synthetic8.score", {"metric": "fid"}), "datasets.synthetic8.score.metric"),
+        (bad("figures", {"fig4a": "synthetic9"}), "figures.fig4a"),
+        (bad("figures", {"fig5": {"dataset": "synthetic8", "m": [6]}}), "figures.fig5.m"),
+        (bad("only", ["mnist"]), "only"),
+    ],
+)
+def test_bad_config_names_the_key(cfg: dict, named: str) -> None:
+    with pytest.raises(ConfigError, match=named.replace(".", r"\.")):
+        scales.validate(cfg)
+
+
+def test_load_reads_yaml_and_overrides(tmp_path: Path) -> None:
+    path = tmp_path / "s.yaml"
+    path.write_text(yaml.safe_dump(minimal()))
+    assert scales.load(path, {"threads": 2})["threads"] == 2
+    path.write_text("[1, 2]")
+    with pytest.raises(ConfigError, match="expected a mapping"):
+        scales.load(path)

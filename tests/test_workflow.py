@@ -1,0 +1,98 @@
+"""The Snakemake workflow planned (dry runs, no training): the grid, per-target planning, config errors."""
+
+from __future__ import annotations
+
+import re
+import shutil
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+import tomllib
+
+ROOT = Path(__file__).resolve().parents[1]
+SNAKEMAKE = shutil.which("snakemake", path=str(Path(sys.executable).parent)) or shutil.which("snakemake")
+needs_snakemake = pytest.mark.skipif(SNAKEMAKE is None, reason="snakemake is not installed")
+
+
+def fake_data_root(root: Path) -> Path:
+    """Empty files where every image data set is looked for: enough to plan, never read in a dry run."""
+    for folder in ("MNIST", "FashionMNIST"):
+        for stem in ("train-images-idx3-ubyte", "train-labels-idx1-ubyte", "t10k-images-idx3-ubyte",
+                     "t10k-labels-idx1-ubyte"):  # fmt: skip
+            (root / folder / "raw").mkdir(parents=True, exist_ok=True)
+            (root / folder / "raw" / f"{stem}.gz").touch()
+    (root / "cifar-10-batches-py").mkdir(parents=True)
+    for batch in [f"data_batch_{i}" for i in range(1, 6)] + ["test_batch"]:
+        (root / "cifar-10-batches-py" / batch).touch()
+    (root / "celeba" / "img_align_celeba").mkdir(parents=True)
+    (root / "celeba" / "list_eval_partition.txt").touch()
+    return root
+
+
+def dry_run(
+    tmp_path: Path, scale: str, *targets: str, config: tuple[str, ...] = ()
+) -> subprocess.CompletedProcess:
+    data = fake_data_root(tmp_path / "data")
+    scale_file = ROOT / "config" / f"{scale}.yaml"
+    command = [SNAKEMAKE, *targets, "-n", "--directory", str(ROOT), f"--configfile={scale_file}"]
+    command += ["--config", f"results={tmp_path / 'results'}", f"data_root={data}", *config]
+    return subprocess.run(command, capture_output=True, text=True, cwd=ROOT, timeout=300)
+
+
+def job_counts(output: str) -> dict[str, int]:
+    table = output.split("Job stats:", 1)[1].split("\n\n", 1)[0]
+    return {m[1]: int(m[2]) for m in re.finditer(r"^(\w+)\s+(\d+)$", table, re.M)}
+
+
+@needs_snakemake
+def test_paper_scale_plans_the_whole_grid(tmp_path: Path) -> None:
+    done = dry_run(tmp_path, "paper")
+    assert done.returncode == 0, done.stderr[-2000:]
+    counts = job_counts(done.stdout)
+    # Synthetic8 16 m x 3 seeds, Synthetic16 40 m x 3 seeds, MNIST 17 m, three capacities; both models.
+    runs = 2 * (16 * 3 + 40 * 3 + 17 + 1 + 1 + 1)
+    assert counts["train"] == counts["score"] == runs
+    assert counts["prepare"] == counts["aggregate_dataset"] == 6
+    assert counts["table"] == 3 and counts["verdict_report"] == 1 and counts["baseline"] == 1
+
+
+@needs_snakemake
+def test_one_figure_plans_only_its_runs(tmp_path: Path) -> None:
+    done = dry_run(tmp_path, "paper", "fig4a")
+    assert done.returncode == 0, done.stderr[-2000:]
+    counts = job_counts(done.stdout)
+    assert counts["train"] == counts["score"] == 2 * 16 * 3  # Synthetic8 only
+    assert counts["prepare"] == counts["aggregate_dataset"] == counts["figure"] == 1
+    assert "mnist" not in done.stdout and "table" not in counts
+
+
+@needs_snakemake
+def test_bad_config_fails_before_any_job(tmp_path: Path) -> None:
+    done = dry_run(tmp_path, "smoke", config=("threads=0",))
+    said = done.stdout + done.stderr  # Snakemake prints schema errors on stdout
+    assert done.returncode != 0 and "instance['threads']" in said and "Job stats" not in said
+    (tmp_path / "data").rename(tmp_path / "data0")  # fake_data_root makes it again
+    done = dry_run(tmp_path, "smoke", config=("only=[synthetic9]",))
+    said = done.stdout + done.stderr
+    assert done.returncode != 0 and "only: 'synthetic9'" in said and "Job stats" not in said
+
+
+def test_requirements_match_pyproject() -> None:
+    """envs/requirements.txt (conda and venv) lists what pyproject.toml installs, torch pins aside."""
+    project = tomllib.loads((ROOT / "pyproject.toml").read_text())["project"]
+    declared = project["dependencies"] + project["optional-dependencies"]["workflow"]
+    listed = [
+        line.split("#")[0].strip()
+        for line in (ROOT / "envs" / "requirements.txt").read_text().splitlines()
+        if line.split("#")[0].strip()
+    ]
+
+    def name(spec: str) -> str:
+        return re.split(r"[<>=!~ ]", spec, maxsplit=1)[0].lower()
+
+    assert {name(s) for s in declared} == {name(s) for s in listed}
+    pinned = {name(s): s for s in listed}
+    assert {s for s in declared if name(s) not in ("torch", "torchvision")} <= set(listed)
+    assert pinned["torch"].startswith("torch==") and pinned["torchvision"].startswith("torchvision==")
