@@ -56,7 +56,7 @@ def _draw(ax: Axes, model: str, nac: NacMatrix, vmin: float, vmax: float):
     over = f"all {m} dims" if k == m else f"its {k} active dims{' (ticks)' if marked else ''}"
     ax.set_title(f"{MODEL_LABELS[model]}: NAC = {value} over {over}", fontsize=10)
     if marked:
-        ax.set_xticks(nac.active)
+        ax.set_xticks(nac.active, labels=[str(j) for j in nac.active], rotation=90)
         ax.set_yticks(nac.active)
         ax.tick_params(labelsize=7)
     ax.set_xlabel("latent dimension")
