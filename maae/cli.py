@@ -156,8 +156,9 @@ def _prepare(args: argparse.Namespace) -> int:
         record["splits"][split] = list(load_split(cfg.data, split).shape)
     if args.metric == "fd_lenet":
         from maae.metrics import offline
+        from maae.metrics.score import cache_dir
 
-        cache = args.cache_dir or Path(cfg.data.root) / "metrics_cache"
+        cache = cache_dir(cfg, args.cache_dir)
         _, record["classifier"] = offline.load_or_train(cfg.data, cache, args.lenet_epochs)
     elif args.metric == "fid":
         from maae.metrics import fid

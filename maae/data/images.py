@@ -109,12 +109,15 @@ def cifar_how(root: Path) -> str:
     return f"download cifar-10-python.tar.gz from {CIFAR_URL} and extract it into {root}"
 
 
+def _cifar_names(split: str) -> list[str]:
+    return [f"data_batch_{i}" for i in range(1, 6)] if split == "train" else ["test_batch"]
+
+
 def read_cifar_batches(root: Path, split: str) -> list[tuple[Path, dict]]:
     """The unpickled CIFAR-10 python batches of a split, in order, each with its path."""
     folder = root / "cifar-10-batches-py"
-    names = [f"data_batch_{i}" for i in range(1, 6)] if split == "train" else ["test_batch"]
     batches = []
-    for path in (folder / name for name in names):
+    for path in (folder / name for name in _cifar_names(split)):
         if not path.is_file():
             raise unavailable(path, "missing", cifar_how(root))
         try:
@@ -151,7 +154,7 @@ def _celeba(root: Path, split: str) -> torch.Tensor:
     """Decoding ~200k JPEGs takes minutes, so each preprocessed split is cached once under celeba/cache/
     (delete that folder after changing the source files)."""
     folder = root / "celeba"
-    cache = folder / "cache" / f"celeba140_{CELEBA_SIZE}_{split}.pt"
+    cache = _celeba_cache(folder, split)
     images = read_cache(cache, "CelebA cache", mmap=True)
     if images is not None:
         if (
@@ -167,6 +170,10 @@ def _celeba(root: Path, split: str) -> torch.Tensor:
     except OSError as err:  # e.g. a read-only data folder: the images are still correct, just not cached
         warnings.warn(f"could not write CelebA cache {cache} ({err})", stacklevel=3)
     return images
+
+
+def _celeba_cache(folder: Path, split: str) -> Path:
+    return folder / "cache" / f"celeba140_{CELEBA_SIZE}_{split}.pt"
 
 
 def _celeba_files(folder: Path, split: str, how: str) -> list[Path]:
@@ -236,15 +243,12 @@ def check_present(name: str, root: Path) -> None:
                     )
     elif name == "cifar10":
         folder = root / "cifar-10-batches-py"
-        for batch in [f"data_batch_{i}" for i in range(1, 6)] + ["test_batch"]:
+        for batch in _cifar_names("train") + _cifar_names("test"):
             if not (folder / batch).is_file():
                 raise unavailable(folder / batch, "missing", cifar_how(root))
     elif name == "celeba":
         folder = root / "celeba"
-        cached = all(
-            (folder / "cache" / f"celeba140_{CELEBA_SIZE}_{split}.pt").is_file()
-            for split in CELEBA_PARTITIONS
-        )
+        cached = all(_celeba_cache(folder, split).is_file() for split in CELEBA_PARTITIONS)
         how = f"place img_align_celeba/ and list_eval_partition.txt from {CELEBA_URL} in {folder}"
         for path in (folder / "list_eval_partition.txt", folder / "img_align_celeba"):
             if not cached and not path.exists():

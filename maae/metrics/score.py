@@ -57,8 +57,9 @@ def _rows(data: torch.Tensor, n: int, what: str) -> torch.Tensor:
     return data[:n]
 
 
-def _cache_dir(cfg: RunConfig, opts: ScoreOptions) -> Path:
-    return Path(opts.cache_dir) if opts.cache_dir else Path(cfg.data.root).expanduser() / "metrics_cache"
+def cache_dir(cfg: RunConfig, given: str | Path | None) -> Path:
+    """Where real statistics and classifiers are cached: as given, else <data.root>/metrics_cache."""
+    return Path(given) if given else Path(cfg.data.root).expanduser() / "metrics_cache"
 
 
 def _finite(x: float) -> float | None:
@@ -74,7 +75,9 @@ def _image_scores(
     for name in ("fid", "fd_lenet"):
         if name not in metrics:
             continue
-        real = real_statistics(backbones[name], real_images, cfg.data.name, "test", _cache_dir(cfg, opts))
+        real = real_statistics(
+            backbones[name], real_images, cfg.data.name, "test", cache_dir(cfg, opts.cache_dir)
+        )
         out[name] = {
             "value": image_fd(backbones[name], generated, real),
             "backbone": backbones[name].name,
@@ -162,7 +165,7 @@ def score_run(
             raise fid.WeightsUnavailableError(f"{err}; or leave fid out of --metrics") from err
     if "fd_lenet" in metrics:
         backbones["fd_lenet"], classifier = offline.lenet_backbone(
-            cfg.data, _cache_dir(cfg, opts), device, opts.lenet_epochs
+            cfg.data, cache_dir(cfg, opts.cache_dir), device, opts.lenet_epochs
         )
 
     scores: dict[str, Any] = {}

@@ -171,6 +171,28 @@ def load_manifest(results: str | Path) -> dict[str, Any]:
     return json.loads((Path(results) / "datasets.json").read_text())
 
 
+def unavailable_reason(manifest: dict[str, Any], dataset: str) -> str | None:
+    """Why a data set has no runs in this scale (shown in place of its values), or None when it ran."""
+    info = manifest["datasets"].get(dataset)
+    if info is None:
+        return f"not in the {manifest.get('scale', 'unknown')} scale"
+    if info["status"] == "ok":
+        return None
+    reason = info.get("reason") or f"{info['status']}, no reason recorded"
+    if info["status"] == "missing" and not reason.startswith("data set missing"):
+        reason = f"data set missing: {reason}"
+    return reason
+
+
+def capacity(manifest: dict[str, Any], dataset: str) -> int | None:
+    """The Table 1/2 capacity m of a data set; as in the workflow, its largest m when not recorded."""
+    info = manifest["datasets"].get(dataset)
+    if info is None:
+        return None
+    value = info.get("capacity") or max(info["m"], default=None)
+    return None if value is None else int(value)
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m maae.report.aggregate", description=__doc__)
     sub = parser.add_subparsers(dest="command", required=True)

@@ -21,6 +21,9 @@ from typing import Any
 
 import pandas as pd
 
+from maae.report.aggregate import capacity as aggregate_capacity
+from maae.report.aggregate import unavailable_reason
+
 STATUSES = ("pass", "fail", "not_run")
 # The columns of a <results>/baselines/<dataset>.csv the §8 claim reads (written by baselines.compare).
 SEARCH_COLUMNS = ("mode", "method", "seed", "models_trained", "train_seconds", "range_lo", "range_hi")
@@ -165,12 +168,8 @@ def _too_few_seeds(inp: Inputs, tables: dict[str, pd.DataFrame]) -> str | None:
 
 def coverage(inp: Inputs, dataset: str) -> Part | None:
     """A not-run part when the scale does not list the data set or could not run it, else None."""
-    info = inp.manifest["datasets"].get(dataset)
-    if info is None:
-        return Part(dataset, "not_run", f"not in the {inp.scale} scale")
-    if info["status"] != "ok":
-        return Part(dataset, "not_run", info.get("reason") or f"data set status {info['status']}")
-    return None
+    reason = unavailable_reason(inp.manifest, dataset)
+    return None if reason is None else Part(dataset, "not_run", reason)
 
 
 def _synthetic(inp: Inputs) -> list[str]:
@@ -182,12 +181,7 @@ def _no_synthetic(inp: Inputs) -> list[Part]:
 
 
 def capacity(inp: Inputs, dataset: str) -> int | None:
-    """The scale's Table 1/2 capacity m of a data set; as in the workflow, its largest m when not set."""
-    info = inp.manifest["datasets"].get(dataset)
-    if info is None:
-        return None
-    value = info.get("capacity") or max(info["m"], default=None)
-    return None if value is None else int(value)
+    return aggregate_capacity(inp.manifest, dataset)
 
 
 def _num(x: float) -> str:

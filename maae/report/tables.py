@@ -22,7 +22,7 @@ from typing import Any
 import pandas as pd
 
 from maae.report import reference
-from maae.report.aggregate import COLUMN_NAMES, load_manifest, load_runs
+from maae.report.aggregate import COLUMN_NAMES, load_manifest, load_runs, unavailable_reason
 from maae.report.tablefmt import CSV_COLUMNS, Table, write
 
 MODELS = (("wae", "WAE"), ("maae", "MAAE"))
@@ -67,19 +67,6 @@ def _distinct(values: pd.Series) -> str:
     """The distinct non-empty values, sorted, integers without a trailing .0."""
     kept = sorted(pd.unique(values.dropna()))
     return ", ".join(str(int(v)) if isinstance(v, float) and v.is_integer() else str(v) for v in kept)
-
-
-def _dataset_blank(manifest: dict[str, Any], dataset: str) -> str | None:
-    """Why the suite has no runs of a data set at all, or None when it has them."""
-    info = manifest["datasets"].get(dataset)
-    if info is None:
-        return f"not in the {manifest['scale']} scale"
-    if info["status"] == "ok":
-        return None
-    reason = info.get("reason") or f"{info['status']}, no reason recorded"
-    if info["status"] == "missing" and not reason.startswith("data set missing"):
-        reason = f"data set missing: {reason}"
-    return reason
 
 
 def _paper_cell(value: Any, **where: Any) -> dict[str, Any]:
@@ -130,7 +117,7 @@ def _provenance(
     runs: pd.DataFrame, manifest: dict[str, Any], dataset: str, empty: str, with_metric: bool = False
 ) -> str:
     """One caption line: what produced a data set's suite numbers (``runs``; ``empty`` says why none)."""
-    blank = _dataset_blank(manifest, dataset)
+    blank = unavailable_reason(manifest, dataset)
     if blank:
         return f"{dataset}: no suite runs ({blank})"
     if runs.empty:
@@ -190,7 +177,7 @@ def table1(runs: pd.DataFrame, manifest: dict[str, Any], ref: dict[str, Any], da
             source = f"suite ({scale} scale)"
             where = {"row": (label, source), "column": dataset, "dataset": dataset, "model": model}
             where |= {"source": source, "m": _capacity(manifest, dataset)}
-            blank = _dataset_blank(manifest, dataset)
+            blank = unavailable_reason(manifest, dataset)
             if blank:
                 cells.append(_blank(blank, quantity=paper_metric, **where))
                 continue
@@ -238,7 +225,7 @@ def table2(runs: pd.DataFrame, manifest: dict[str, Any], ref: dict[str, Any], da
         paper = paper_rows.get(dataset, {})
         where = {"row": (dataset,), "dataset": dataset, "quantity": "m"}
         cells.append(_paper_cell(paper.get("m"), column="m (paper)", source="paper", **where))
-        blank = _dataset_blank(manifest, dataset)
+        blank = unavailable_reason(manifest, dataset)
         suite = {**where, "column": f"m (suite, {scale})", "source": f"suite ({scale} scale)"}
         capacity = _capacity(manifest, dataset)
         cells.append(_blank(blank, **suite) if blank else {**suite, "value": capacity, "text": str(capacity)})
@@ -291,7 +278,7 @@ def table3(runs: pd.DataFrame, manifest: dict[str, Any], ref: dict[str, Any], da
     cells, used = [], []
     for dataset in datasets:
         paper_m = list(t3["m"]) if dataset == t3["dataset"] else []
-        blank = _dataset_blank(manifest, dataset)
+        blank = unavailable_reason(manifest, dataset)
         suite_m = [int(m) for m in manifest["datasets"].get(dataset, {}).get("m", [])]  # asked for
         used.append(_select(runs, dataset))
         for m in sorted(set(paper_m) | set(suite_m)):

@@ -16,7 +16,7 @@ from matplotlib.figure import Figure
 from matplotlib.ticker import EngFormatter, MaxNLocator
 
 from maae import io
-from maae.report.aggregate import load_manifest, load_runs, run_dir
+from maae.report.aggregate import capacity, load_manifest, load_runs, run_dir, unavailable_reason
 
 MODEL_LABELS = {"maae": "MAAE", "wae": "WAE"}
 COLORS = {"maae": "tab:blue", "wae": "tab:orange", "m_active": "tab:green"}
@@ -61,14 +61,10 @@ class Results:
 
     def dataset(self, name: str) -> dict[str, Any]:
         """datasets.json's entry for a data set that ran; Unavailable saying why it did not."""
-        info = self.manifest.get("datasets", {}).get(name)
-        if info is None:
-            raise Unavailable(f"{name}: not in the {self.scale} scale")
-        if info.get("status") != "ok":
-            reason = info.get("reason") or "datasets.json gives no reason"
-            prefix = "" if reason.startswith("data set missing") else "data set missing: "
-            raise Unavailable(f"{name}: {prefix}{reason}")
-        return info
+        reason = unavailable_reason(self.manifest, name)
+        if reason is not None:
+            raise Unavailable(f"{name}: {reason}")
+        return self.manifest["datasets"][name]
 
     def runs_of(self, dataset: str, model: str) -> pd.DataFrame:
         """runs.csv rows of one data set and model; Unavailable when there are none."""
@@ -79,8 +75,8 @@ class Results:
         return rows
 
     def capacity(self, dataset: str) -> int:
-        info = self.dataset(dataset)
-        return int(info.get("capacity") or max(info["m"]))
+        self.dataset(dataset)
+        return capacity(self.manifest, dataset)
 
     def run_folder(self, dataset: str, model: str, m: int, seed: int) -> Path:
         """The folder of one run the scale made; Unavailable naming what was not run."""
