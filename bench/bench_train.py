@@ -1,7 +1,7 @@
 """Training-throughput benchmark: iterations per second, FLOPs and fraction of matmul peak.
 
-Times the library's own training iteration (``maae.train.Trainer._iteration``), driven the way
-``Trainer.run`` drives it (``step += 1``, optional bf16 autocast), so it measures whatever the
+Times the library's own training iteration (``maae.train.iteration`` on a ``TrainingState``), driven
+the way ``Trainer.run`` drives it (fresh draws, optional bf16 autocast), so it measures whatever the
 trainer currently does. Nothing is written to disk except the optional ``--json`` file.
 
     .venv/bin/python bench/bench_train.py                 # synthetic + mnist, 10 s each, 2 threads
@@ -17,7 +17,6 @@ import json
 import platform
 import statistics
 import sys
-import tempfile
 import time
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
@@ -28,7 +27,8 @@ from torch.utils.flop_counter import FlopCounterMode
 
 from maae import provenance
 from maae.config import RunConfig, resolve
-from maae.train import Trainer, pick_device
+from maae.data import data_shape
+from maae.train import TrainingState, iteration, pick_device
 
 # Targets from the issue (2 CPU threads) and what a plain PyTorch loop reaches there.
 TARGETS_IT_S = {"synthetic": 150.0, "mnist": 4.0}
@@ -129,67 +129,67 @@ def flop_counter() -> FlopCounterMode:
     return counter
 
 
-def make_trainer(cfg: RunConfig, tmp: str, data: torch.Tensor) -> tuple[Trainer, torch.Tensor]:
-    trainer = Trainer(cfg, tmp, train_data=data)
-    trainer._init_state()
-    trainer.model.train()
-    return trainer, data.to(trainer.device)
+def make_state(cfg: RunConfig, data: torch.Tensor) -> tuple[TrainingState, torch.Tensor]:
+    cfg = resolve(cfg)
+    if cfg.train.threads:
+        torch.set_num_threads(cfg.train.threads)
+    state = TrainingState(cfg, data_shape(cfg.data), pick_device(cfg.train.device))
+    state.model.train()
+    return state, data.to(state.device)
 
 
-def one_iteration(trainer: Trainer, data: torch.Tensor, autocast) -> dict[str, torch.Tensor]:
+def one_iteration(state: TrainingState, data: torch.Tensor, autocast) -> dict[str, torch.Tensor]:
     """One step exactly as ``Trainer.run`` takes it (minus logging and checkpoints)."""
-    trainer.step += 1
     with autocast():
-        return trainer._iteration(data)
+        return iteration(state, state.draw(data))
 
 
 def bench_row(row: Row, cfg: RunConfig, data: torch.Tensor, args, peak: float) -> Row:
-    with tempfile.TemporaryDirectory() as tmp:
-        trainer, data = make_trainer(cfg, tmp, data)
-        device = trainer.device
+    state, data = make_state(cfg, data)
+    device = state.device
 
-        def autocast():
-            if cfg.train.bf16:
-                return torch.autocast(device.type, dtype=torch.bfloat16)
-            return contextlib.nullcontext()
+    def autocast():
+        if cfg.train.bf16:
+            return torch.autocast(device.type, dtype=torch.bfloat16)
+        return contextlib.nullcontext()
 
-        # warm-up: at least args.warmup_its iterations and args.warmup seconds
+    # warm-up: at least args.warmup_its iterations and args.warmup seconds
+    sync(device)
+    t0 = time.perf_counter()
+    n = 0
+    while n < args.warmup_its or time.perf_counter() - t0 < args.warmup:
+        one_iteration(state, data, autocast)
+        n += 1
+        if n % 8 == 0:
+            sync(device)
+    sync(device)
+
+    # FLOPs of one iteration (matmul/conv incl. backward and the GP's double backward)
+    counter = flop_counter()
+    with counter:
+        one_iteration(state, data, autocast)
+    sync(device)
+    row.flops_per_it = float(counter.get_total_flops())
+
+    # timed windows
+    window = args.seconds / args.windows
+    rates, total, out = [], 0, {}
+    for _ in range(args.windows):
         sync(device)
         t0 = time.perf_counter()
         n = 0
-        while n < args.warmup_its or time.perf_counter() - t0 < args.warmup:
-            one_iteration(trainer, data, autocast)
+        while True:
+            out = one_iteration(state, data, autocast)
             n += 1
-            if n % 8 == 0:
-                sync(device)
-        sync(device)
-
-        # FLOPs of one iteration (matmul/conv incl. backward and the GP's double backward)
-        counter = flop_counter()
-        with counter:
-            one_iteration(trainer, data, autocast)
-        sync(device)
-        row.flops_per_it = float(counter.get_total_flops())
-
-        # timed windows
-        window = args.seconds / args.windows
-        rates, total, out = [], 0, {}
-        for _ in range(args.windows):
+            if device.type == "cuda" and n % 16:
+                continue  # check the clock (and so synchronise) only every 16 iterations
             sync(device)
-            t0 = time.perf_counter()
-            n = 0
-            while True:
-                out = one_iteration(trainer, data, autocast)
-                n += 1
-                if device.type == "cuda" and n % 16:
-                    continue  # check the clock (and so synchronise) only every 16 iterations
-                sync(device)
-                elapsed = time.perf_counter() - t0
-                if elapsed >= window:
-                    break
-            rates.append(n / elapsed)
-            total += n
-        row.finite = all(bool(torch.isfinite(v).all()) for v in out.values())
+            elapsed = time.perf_counter() - t0
+            if elapsed >= window:
+                break
+        rates.append(n / elapsed)
+        total += n
+    row.finite = all(bool(torch.isfinite(v).all()) for v in out.values())
 
     row.it_s_windows = [round(r, 3) for r in rates]
     row.iterations_timed = total

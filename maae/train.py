@@ -16,6 +16,7 @@ import json
 import logging
 import sys
 import time
+from collections.abc import Callable
 from dataclasses import dataclass
 from io import StringIO
 from pathlib import Path
@@ -30,6 +31,7 @@ from maae.data import data_shape, load_split, to_model_input
 from maae.losses import ae_loss, critic_loss, generator_loss, mask_loss, reconstruction, wasserstein_estimate
 from maae.model import MaskAAE, build_model
 from maae.optim import RMSProp
+from maae.schedules import lambda3_at, loss_scale_at, lr_at, make_schedule
 
 log = logging.getLogger("maae.train")
 
@@ -40,35 +42,6 @@ _RESUMABLE_KEYS = {"device", "threads", "progress", "root"}
 
 class NonFiniteLossError(RuntimeError):
     """A loss became NaN or inf; the last good checkpoint is kept."""
-
-
-@dataclass(frozen=True)
-class Schedule:
-    """Step counts of the run's schedules, after scaling to its length."""
-
-    lambda3_interval: int
-    lr_drop_step: int | None
-    checkpoint_every: int
-    log_every: int
-
-
-def authors_r(m: int) -> int:
-    """The authors' schedule unit R: 75 if m <= 20 else min(10000, floor(112.5 m))."""
-    return 75 if m <= 20 else min(10_000, int(112.5 * m))
-
-
-def make_schedule(cfg: RunConfig) -> Schedule:
-    tc, r = cfg.train, authors_r(cfg.model.m)
-    scale = tc.steps / tc.schedule_reference_steps if tc.schedule_reference_steps else 1.0
-
-    def scaled(value: int) -> int:
-        return max(1, round(value * scale))
-
-    interval = tc.lambda3_interval if tc.lambda3_interval is not None else 4 * r
-    drop = None
-    if tc.lr_drop != "none":
-        drop = scaled(tc.lr_drop_step if tc.lr_drop_step is not None else 5 * r)
-    return Schedule(scaled(interval), drop, scaled(tc.checkpoint_every), scaled(tc.log_every))
 
 
 def pick_device(name: str) -> torch.device:
@@ -109,6 +82,174 @@ def _descend(opt: RMSProp, loss: torch.Tensor) -> None:
     opt.step(list(torch.autograd.grad(loss, opt.params)))
 
 
+@dataclass
+class IterationInputs:
+    """The randomness of one iteration; Algorithm 2 draws afresh for every sub-step."""
+
+    x: torch.Tensor  # [sub-steps, B, *shape]: the batches of the AE, k critic, generator (and mask) steps
+    prior: torch.Tensor  # [k (+1), B, m]: z ~ N(0, I) for each critic step (and the mask step)
+    beta: torch.Tensor  # [k, B]: the gradient penalty's interpolation weight on the prior side
+
+
+# observe(kind, loss) is called after each sub-step's update; kind is ae, critic, gen or mask.
+Observer = Callable[[str, torch.Tensor], None]
+
+
+class TrainingState:
+    """A run at one iteration: the networks, their optimisers, the random stream and the count.
+
+    Networks are initialised from torch's global RNG seeded with the run's seed, theta and every
+    later draw from the state's own CPU generator, so the state alone decides what comes next.
+    """
+
+    def __init__(self, cfg: RunConfig, shape: tuple[int, ...], device: torch.device):
+        self.cfg = cfg  # resolved
+        self.shape = shape
+        self.device = device
+        self.schedule = make_schedule(cfg)
+        torch.manual_seed(cfg.train.seed)
+        self.gen = torch.Generator().manual_seed(cfg.train.seed)
+        self.model = build_model(cfg, shape, self.gen).to(device)
+        self.encoder_has_bn = _has_batchnorm(self.model.encoder)
+        self.opts = _Optimisers(self.model, cfg)
+        self.step = 0
+        self.train_seconds = 0.0
+
+    @property
+    def lambda3(self) -> float:
+        """lambda3 of the last mask update (the one of iteration ``step``)."""
+        mc = self.cfg.model
+        return lambda3_at(self.step, self.schedule, mc.lambda3, mc.lambda3_cap)
+
+    def draw(self, data: torch.Tensor) -> IterationInputs:
+        """The next iteration's batches, prior draws and penalty weights, from the state's generator."""
+        b, k, m = self.cfg.train.batch_size, self.cfg.train.critic_steps, self.model.m
+        has_mask = self.model.mask is not None
+        n_batches = k + (3 if has_mask else 2)
+        idx = torch.randint(data.shape[0], (n_batches * b,), generator=self.gen)
+        x = to_model_input(data[idx.to(data.device)]).view(n_batches, b, *self.shape)
+        prior = torch.randn((k + 1, b, m), generator=self.gen).to(self.device)
+        beta = torch.rand((k, b), generator=self.gen).to(self.device)
+        return IterationInputs(x, prior if has_mask else prior[:k], beta)
+
+    def state_dict(self) -> dict[str, Any]:
+        return {
+            "step": self.step,
+            "model": self.model.state_dict(),
+            "optimisers": {k: o.state_dict() for k, o in self.opts.all().items()},
+            "generator": self.gen.get_state(),
+            "train_seconds": self.train_seconds,
+        }
+
+    def load_state_dict(self, state: dict[str, Any]) -> None:
+        self.model.load_state_dict(state["model"])
+        for name, opt in self.opts.all().items():
+            opt.load_state_dict(state["optimisers"][name])
+        self.gen.set_state(state["generator"])
+        self.step = state["step"]
+        self.train_seconds = state["train_seconds"]
+
+
+# ---- Algorithm 2 ------------------------------------------------------------------------------
+
+
+def iteration(
+    state: TrainingState, inputs: IterationInputs, observe: Observer | None = None
+) -> dict[str, torch.Tensor]:
+    """Algorithm 2's loop body for iteration ``state.step + 1`` (which it advances to); returns the
+    last value of each loss (detached, before its update) for the log."""
+    state.step += 1
+    step, cfg, model, opts = state.step, state.cfg, state.model, state.opts
+    k = cfg.train.critic_steps
+    for opt, base in ((opts.ae, cfg.train.lr_ae), (opts.mask, cfg.train.lr_mask)):
+        if opt is not None:
+            opt.lr = lr_at(step, base, cfg, state.schedule)
+    loss_scale = loss_scale_at(step, cfg, state.schedule)
+    note = observe or (lambda kind, loss: None)
+
+    mu = model.mu().detach()
+    out = _ae_step(state, inputs.x[0], mu, loss_scale)
+    note("ae", out["loss_ae"])
+    out |= _critic_steps(state, inputs.x[1 : k + 1], inputs.prior[:k], inputs.beta, mu, note)
+    out |= _generator_step(state, inputs.x[k + 1], mu)
+    note("gen", out["loss_gen"])
+    if model.mask is not None:
+        out |= _mask_step(state, inputs.x[k + 2], inputs.prior[k], loss_scale)
+        note("mask", out["loss_mask"])
+    return out
+
+
+def _ae_step(
+    state: TrainingState, x: torch.Tensor, mu: torch.Tensor, loss_scale: float
+) -> dict[str, torch.Tensor]:
+    """L_ae (Eq. 15): encoder and decoder, with the mask held fixed."""
+    model, mc = state.model, state.cfg.model
+    z_hat = model.encoder(x)
+    loss, rec = ae_loss(
+        x,
+        model.decoder(mu * z_hat),
+        z_hat,
+        mu if model.mask is not None else None,
+        activation=model.output_activation,
+        recon=mc.recon,
+        alpha1=mc.alpha1,
+        alpha2=mc.alpha2,
+        gamma=mc.gamma,
+        var_form=mc.var_penalty,
+    )
+    _descend(state.opts.ae, loss * loss_scale)
+    return {"loss_ae": loss.detach(), "recon": rec.detach()}
+
+
+def _critic_steps(
+    state: TrainingState,
+    xs: torch.Tensor,
+    prior: torch.Tensor,
+    beta: torch.Tensor,
+    mu: torch.Tensor,
+    note: Observer,
+) -> dict[str, torch.Tensor]:
+    """L_dm (Eq. 17), once per batch of ``xs``. The encoder does not change during these steps,
+    so without batch norm all batches are encoded in one pass."""
+    model, mc = state.model, state.cfg.model
+    with torch.no_grad():
+        if state.encoder_has_bn:
+            codes = torch.stack([model.encoder(x) for x in xs])
+        else:
+            codes = model.encoder(xs.flatten(0, 1)).view(*xs.shape[:2], model.m)
+    for z, z_hat, b in zip(prior, codes, beta, strict=True):
+        loss, omega = critic_loss(model.critic, z, z_hat, mu, b, gp_weight=mc.gp_weight, gp_point=mc.gp_point)
+        _descend(state.opts.critic, loss)
+        note("critic", loss.detach())
+    return {"loss_dm": loss.detach(), "omega": omega.detach()}
+
+
+def _generator_step(state: TrainingState, x: torch.Tensor, mu: torch.Tensor) -> dict[str, torch.Tensor]:
+    """L_gen (Eq. 16): the encoder alone moves its codes towards the prior."""
+    loss = generator_loss(state.model.critic, mu * state.model.encoder(x))
+    _descend(state.opts.gen, loss)
+    return {"loss_gen": loss.detach()}
+
+
+def _mask_step(
+    state: TrainingState, x: torch.Tensor, z: torch.Tensor, loss_scale: float
+) -> dict[str, torch.Tensor]:
+    """L_mask (Eq. 18): theta alone, with lambda3 as the schedule gives it for this iteration."""
+    model, mc = state.model, state.cfg.model
+    with torch.no_grad():
+        z_hat = model.encoder(x)
+    mu = model.mu()
+    rec = reconstruction(x, model.decoder(mu * z_hat), model.output_activation, mc.recon)
+    omega = wasserstein_estimate(model.critic, mu * z, mu * z_hat)
+    loss = mask_loss(rec, omega, mu, mc.lambda1, mc.lambda2, state.lambda3)
+    _descend(state.opts.mask, loss * loss_scale)
+    model.mask.project_()
+    return {"loss_mask": loss.detach()}
+
+
+# ---- the run folder and the loop ----------------------------------------------------------------
+
+
 class Trainer:
     """Trains one MAAE or WAE into ``out_dir`` (the one-folder-per-run contract)."""
 
@@ -123,7 +264,6 @@ class Trainer:
         self.shape = data_shape(self.cfg.data)
         self._train_data = train_data
 
-    # ---- set-up -----------------------------------------------------------------------------
     def _check_folder(self) -> None:
         """Refuse a folder that holds a different run; written only once data and model are ready,
         so a start that fails (e.g. on missing data) leaves nothing that blocks the next one."""
@@ -142,17 +282,6 @@ class Trainer:
         else:
             io.write_json(path, mine)
 
-    def _init_state(self) -> None:
-        tc = self.cfg.train
-        torch.manual_seed(tc.seed)
-        self.gen = torch.Generator().manual_seed(tc.seed)
-        self.model = build_model(self.cfg, self.shape, self.gen).to(self.device)
-        self._encoder_has_bn = _has_batchnorm(self.model.encoder)
-        self.opts = _Optimisers(self.model, self.cfg)
-        self.step = 0
-        self.lambda3 = float(self.cfg.model.lambda3)
-        self.train_seconds = 0.0
-
     def _latest_checkpoint(self) -> dict[str, Any] | None:
         for path in sorted(self.ckpt_dir.glob("step_*.pt"), reverse=True):
             try:
@@ -161,154 +290,50 @@ class Trainer:
                 log.warning("skipping unreadable checkpoint %s (%s)", path, err)
         return None
 
-    def _restore(self, state: dict[str, Any]) -> None:
-        self.model.load_state_dict(state["model"])
-        for name, opt in self.opts.all().items():
-            opt.load_state_dict(state["optimisers"][name])
-        self.gen.set_state(state["generator"])
-        self.step = state["step"]
-        self.lambda3 = state["lambda3"]
-        self.train_seconds = state["train_seconds"]
-
     def _save_checkpoint(self) -> None:
-        state = {
-            "step": self.step,
-            "model": self.model.state_dict(),
-            "optimisers": {k: o.state_dict() for k, o in self.opts.all().items()},
-            "generator": self.gen.get_state(),
-            "lambda3": self.lambda3,
-            "train_seconds": self.train_seconds,
-        }
-        io.torch_save(self.ckpt_dir / f"step_{self.step:09d}.pt", state)
+        io.torch_save(self.ckpt_dir / f"step_{self.state.step:09d}.pt", self.state.state_dict())
         for old in sorted(self.ckpt_dir.glob("step_*.pt"))[:-2]:
             old.unlink(missing_ok=True)
 
-    # ---- one iteration ----------------------------------------------------------------------
-    def _iteration(self, data: torch.Tensor) -> dict[str, torch.Tensor]:
-        """Algorithm 2's loop body; returns the last value of each loss (detached) for the log."""
-        tc, model = self.cfg.train, self.model
-        b, k = tc.batch_size, tc.critic_steps
-        n_batches = k + (3 if model.mask is not None else 2)
-        idx = torch.randint(data.shape[0], (n_batches * b,), generator=self.gen)
-        x_all = to_model_input(data[idx.to(data.device)]).view(n_batches, b, *self.shape)
-        noise = torch.randn((k + 1, b, model.m), generator=self.gen).to(self.device)
-        beta = torch.rand((k, b), generator=self.gen).to(self.device)
-        drop = self.schedule.lr_drop_step is not None and self.step >= self.schedule.lr_drop_step
-        if drop and tc.lr_drop == "lr" and self.step == self.schedule.lr_drop_step:
-            for opt in (self.opts.ae, self.opts.mask):
-                if opt is not None:
-                    opt.lr /= tc.lr_drop_factor
-        loss_scale = 1.0 / tc.lr_drop_factor if drop and tc.lr_drop == "loss_scale" else 1.0
-
-        mu = model.mu().detach()
-        out = self._ae_step(x_all[0], mu, loss_scale)
-        out |= self._critic_steps(x_all[1 : k + 1], noise[:k], beta, mu)
-        out |= self._generator_step(x_all[k + 1], mu)
-        if model.mask is not None:
-            out |= self._mask_step(x_all[k + 2], noise[k], loss_scale)
-        return out
-
-    def _ae_step(self, x: torch.Tensor, mu: torch.Tensor, loss_scale: float) -> dict[str, torch.Tensor]:
-        """L_ae (Eq. 15): encoder and decoder, with the mask held fixed."""
-        model, mc = self.model, self.cfg.model
-        z_hat = model.encoder(x)
-        loss, rec = ae_loss(
-            x,
-            model.decoder(mu * z_hat),
-            z_hat,
-            mu if model.mask is not None else None,
-            activation=model.output_activation,
-            recon=mc.recon,
-            alpha1=mc.alpha1,
-            alpha2=mc.alpha2,
-            gamma=mc.gamma,
-            var_form=mc.var_penalty,
-        )
-        _descend(self.opts.ae, loss * loss_scale)
-        return {"loss_ae": loss.detach(), "recon": rec.detach()}
-
-    def _critic_steps(
-        self, xs: torch.Tensor, noise: torch.Tensor, beta: torch.Tensor, mu: torch.Tensor
-    ) -> dict[str, torch.Tensor]:
-        """L_dm (Eq. 17), once per batch of ``xs``. The encoder does not change during these steps,
-        so without batch norm all batches are encoded in one pass."""
-        model, mc = self.model, self.cfg.model
-        with torch.no_grad():
-            if self._encoder_has_bn:
-                codes = torch.stack([model.encoder(x) for x in xs])
-            else:
-                codes = model.encoder(xs.flatten(0, 1)).view(*xs.shape[:2], model.m)
-        for z, z_hat, b in zip(noise, codes, beta, strict=True):
-            loss, omega = critic_loss(
-                model.critic, z, z_hat, mu, b, gp_weight=mc.gp_weight, gp_point=mc.gp_point
-            )
-            _descend(self.opts.critic, loss)
-        return {"loss_dm": loss.detach(), "omega": omega.detach()}
-
-    def _generator_step(self, x: torch.Tensor, mu: torch.Tensor) -> dict[str, torch.Tensor]:
-        """L_gen (Eq. 16): the encoder alone moves its codes towards the prior."""
-        loss = generator_loss(self.model.critic, mu * self.model.encoder(x))
-        _descend(self.opts.gen, loss)
-        return {"loss_gen": loss.detach()}
-
-    def _mask_step(self, x: torch.Tensor, z: torch.Tensor, loss_scale: float) -> dict[str, torch.Tensor]:
-        """L_mask (Eq. 18): theta alone, with lambda3 doubled every lambda3_interval steps."""
-        model, mc = self.model, self.cfg.model
-        if self.step % self.schedule.lambda3_interval == 0:
-            self.lambda3 *= 2.0
-            if mc.lambda3_cap is not None:
-                self.lambda3 = min(self.lambda3, mc.lambda3_cap)
-        with torch.no_grad():
-            z_hat = model.encoder(x)
-        mu = model.mu()
-        rec = reconstruction(x, model.decoder(mu * z_hat), model.output_activation, mc.recon)
-        omega = wasserstein_estimate(model.critic, mu * z, mu * z_hat)
-        loss = mask_loss(rec, omega, mu, mc.lambda1, mc.lambda2, self.lambda3)
-        _descend(self.opts.mask, loss * loss_scale)
-        model.mask.project_()
-        return {"loss_mask": loss.detach()}
-
-    # ---- the loop ---------------------------------------------------------------------------
     def run(self) -> dict[str, Any]:
         """Train to ``train.steps`` (resuming from the newest checkpoint) and write the run folder."""
         code_version = provenance.code_version()  # at the start: the code that runs, not what came after
         data = self._train_data if self._train_data is not None else load_split(self.cfg.data, "train")
         data = data.to(self.device)
-        self._init_state()
+        self.state = state = TrainingState(self.cfg, self.shape, self.device)
         self.out.mkdir(parents=True, exist_ok=True)
         self._check_folder()
-        state = self._latest_checkpoint()
-        if state is not None:
-            self._restore(state)
-            log.info("resuming %s from step %d", self.out, self.step)
-        metrics = _MetricsLog(self.out / "metrics.csv", keep_until=self.step)
+        saved = self._latest_checkpoint()
+        if saved is not None:
+            state.load_state_dict(saved)
+            log.info("resuming %s from step %d", self.out, state.step)
+        metrics = _MetricsLog(self.out / "metrics.csv", keep_until=state.step)
         steps = self.cfg.train.steps
         loss_names = self._loss_names
         bad = torch.zeros(len(loss_names), dtype=torch.bool, device=self.device)
-        last_good = self.step
-        bar = _progress(self.cfg.train.progress, steps, self.step)
+        last_good = state.step
+        bar = _progress(self.cfg.train.progress, steps, state.step)
         autocast = (
             torch.autocast(self.device.type, dtype=torch.bfloat16)
             if self.cfg.train.bf16
             else contextlib.nullcontext()
         )
-        self.model.train()
+        state.model.train()
         tick = time.perf_counter()
         try:
-            while self.step < steps:
-                self.step += 1
+            while state.step < steps:
                 with autocast:
-                    out = self._iteration(data)
+                    out = iteration(state, state.draw(data))
                 losses = torch.stack([out[k] for k in loss_names]).float()
                 bad |= ~torch.isfinite(losses)
                 if bar is not None:
                     bar.update(1)
-                at_log = self.step % self.schedule.log_every == 0 or self.step == steps
-                at_ckpt = self.step % self.schedule.checkpoint_every == 0 or self.step == steps
+                at_log = state.step % self.schedule.log_every == 0 or state.step == steps
+                at_ckpt = state.step % self.schedule.checkpoint_every == 0 or state.step == steps
                 if at_log or at_ckpt:
                     self._raise_if_bad(bad, last_good)
                     now = time.perf_counter()
-                    self.train_seconds += now - tick
+                    state.train_seconds += now - tick
                     tick = now
                 if at_log:
                     row = self._log_row(out)
@@ -319,7 +344,7 @@ class Trainer:
                         bar.set_postfix(m_A=row["m_active"], omega=f"{row['omega']:.3g}")
                 if at_ckpt:
                     self._save_checkpoint()
-                    last_good = self.step
+                    last_good = state.step
         finally:
             if bar is not None:
                 bar.close()
@@ -329,7 +354,7 @@ class Trainer:
     @property
     def _loss_names(self) -> tuple[str, ...]:
         """The losses this model has: a WAE has no L_mask."""
-        return LOSS_NAMES if self.model.mask is not None else LOSS_NAMES[:-1]
+        return LOSS_NAMES if self.cfg.model.mask else LOSS_NAMES[:-1]
 
     def _raise_if_bad(self, bad: torch.Tensor, last_good: int) -> None:
         if bool(bad.any()):
@@ -340,32 +365,36 @@ class Trainer:
                 else "no checkpoint had been written yet"
             )
             raise NonFiniteLossError(
-                f"non-finite {', '.join(names)} between steps {last_good} and {self.step}; {kept}"
+                f"non-finite {', '.join(names)} between steps {last_good} and {self.state.step}; {kept}"
             )
 
     def _log_row(self, out: dict[str, torch.Tensor]) -> dict[str, Any]:
-        mu = self.model.mu().detach().float().cpu()
-        row: dict[str, Any] = {"step": self.step, "train_seconds": round(self.train_seconds, 3)}
+        state = self.state
+        mu = state.model.mu().detach().float().cpu()
+        row: dict[str, Any] = {"step": state.step, "train_seconds": round(state.train_seconds, 3)}
         row.update({k: float(v) for k, v in out.items()})
-        row["lambda3"] = self.lambda3 if self.model.mask is not None else float("nan")
-        row["m_active"] = self.model.active_dimensions()
+        row["lambda3"] = state.lambda3 if state.model.mask is not None else float("nan")
+        row["m_active"] = state.model.active_dimensions()
         row.update({f"mu_{j}": float(v) for j, v in enumerate(mu)})
         return row
 
     def _finish(self, code_version: str) -> dict[str, Any]:
+        state = self.state
         model_path = self.out / "model.pt"
-        io.torch_save(model_path, {"model": self.model.state_dict(), "config": self.cfg.to_dict()})
-        mu = self.model.mu().detach().float().cpu()
+        io.torch_save(model_path, {"model": state.model.state_dict(), "config": self.cfg.to_dict()})
+        mu = state.model.mu().detach().float().cpu()
         summary = {
-            "steps": self.step,
-            "train_seconds": round(self.train_seconds, 3),
-            "iterations_per_second": round(self.step / self.train_seconds, 3) if self.train_seconds else None,
+            "steps": state.step,
+            "train_seconds": round(state.train_seconds, 3),
+            "iterations_per_second": (
+                round(state.step / state.train_seconds, 3) if state.train_seconds else None
+            ),
             "device": provenance.device_name(self.device),
             "versions": provenance.package_versions(),
             "code_version": code_version,
             "model": "maae" if self.cfg.model.mask else "wae",
             "m": self.cfg.model.m,
-            "m_active": self.model.active_dimensions(),
+            "m_active": state.model.active_dimensions(),
             "mu": [round(float(v), 6) for v in mu],
             "seed": self.cfg.train.seed,
             "schedule": dataclasses.asdict(self.schedule),

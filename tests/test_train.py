@@ -21,7 +21,8 @@ from maae.config import ConfigError, RunConfig, resolve
 from maae.data import load_split
 from maae.model import load_trained
 from maae.sample import encode, sample
-from maae.train import NonFiniteLossError, authors_r, make_schedule, train
+from maae.schedules import authors_r, make_schedule
+from maae.train import NonFiniteLossError, train
 
 LOSS_COLUMNS = ["step", "loss_ae", "recon", "loss_dm", "omega", "loss_gen", "lambda3", "m_active"]
 
