@@ -56,11 +56,12 @@ class ModelConfig:
     mask_param: Literal["authors", "paper"] = "authors"
     theta_init_max: float = 5.0  # a in theta ~ U[0, a] (authors: 5)
     active_threshold: float = 0.1  # mu_j >= this counts as active (authors: 0.1)
-    # recon: bce (authors, images: mean over pixels), l2 (paper: per-sample Euclidean norm), mse
-    # (mean over dimensions). auto: bce for images; mse for synthetic data, the real-valued analogue
-    # of the authors' per-pixel mean (with lambda1 = 1000 the paper's norm swamps the Wasserstein
-    # term and the mask does not close: see the README).
-    recon: Literal["auto", "bce", "l2", "mse"] = "auto"
+    # recon: bce_clipped (authors: Keras's BCE on sigmoid probabilities clipped to [1e-7, 1 - 1e-7],
+    # mean over pixels; saturated pixels get no gradient), bce (the same from logits, unclipped),
+    # l2 (paper: per-sample Euclidean norm), mse (mean over dimensions). auto: bce_clipped for images;
+    # mse for synthetic data, the real-valued analogue of the authors' per-pixel mean (with
+    # lambda1 = 1000 the paper's norm swamps the Wasserstein term and the mask does not close).
+    recon: Literal["auto", "bce_clipped", "bce", "l2", "mse"] = "auto"
     alpha1: float = 1.0  # weight of the reconstruction term in L_ae
     alpha2: float = 100.0  # weight of the variance penalty in L_ae
     gamma: float = 10.0
@@ -76,6 +77,11 @@ class ModelConfig:
     lambda3: float | None = None  # initial weight of the binarising term; None: 2/m
     lambda3_cap: float | None = 2048.0  # authors cap the doubling; None: no cap (paper)
     width: int | None = None  # override the hidden width of MLP architectures
+    # dense1024's initial weights. authors: as tf.compat.v1.layers.dense gives them in their script,
+    # glorot_normal kernels (normal truncated at 2 sd, rescaled to the Glorot variance) and, with
+    # bias_initializer=None, glorot_uniform biases U(+-sqrt(3/units)); xavier: untruncated
+    # xavier_normal_ kernels and zero biases. The other architectures keep PyTorch's defaults.
+    init: Literal["authors", "xavier"] = "authors"
 
 
 @dataclass(frozen=True)
@@ -91,11 +97,16 @@ class TrainConfig:
     lr_mask: float = 5e-4
     rmsprop_decay: float = 0.9  # TF's default
     rmsprop_eps: float = 1e-10  # TF's default, inside the square root as TF has it
-    rmsprop_init: float = 0.0  # start of the squared-gradient average (tf.train's RMSProp: 1; Keras: 0)
-    # lambda3 doubles every lambda3_interval steps; None: the authors' 4R, with
+    # start of the squared-gradient average: 1 as in the authors' tf.train.RMSPropOptimizer (its "rms"
+    # slot starts at ones); 0 as Keras and PyTorch start it.
+    rmsprop_init: float = 1.0
+    # lambda3 doubles every lambda3_interval iterations, before the mask updates of iterations
+    # interval + 1, 2 interval + 1, ... (the authors' numbering); None: the authors' 4R, with
     # R = 75 if m <= 20 else min(10000, floor(112.5 m)).
     lambda3_interval: int | None = None
-    # At lr_drop_step (None: the authors' 5R) the AE and mask updates shrink by lr_drop_factor.
+    # From iteration lr_drop_step on, the AE and mask updates shrink by lr_drop_factor. None: the
+    # authors' drop after their 0-based step 5R, i.e. from iteration 5R + 2; with the mask off they
+    # set R = 0, so the WAE's drop comes from iteration 2.
     # loss_scale (authors): the losses are multiplied by 1/factor (close to a no-op under RMSProp);
     # lr: the learning rates are divided by it; none: no drop.
     lr_drop: Literal["loss_scale", "lr", "none"] = "loss_scale"
@@ -273,8 +284,12 @@ def _check_consistency(cfg: RunConfig) -> None:
         raise ConfigError(f"train.rmsprop_decay: must be in [0, 1), got {cfg.train.rmsprop_decay}")
     if cfg.model.active_threshold > 1:
         raise ConfigError(f"model.active_threshold: must be in [0, 1], got {cfg.model.active_threshold}")
-    if cfg.data.name == "synthetic" and cfg.model.recon == "bce":
-        raise ConfigError("model.recon: bce needs data in [0, 1]; synthetic data is not (use l2 or mse)")
+    if cfg.data.name == "synthetic" and cfg.model.recon in ("bce", "bce_clipped"):
+        raise ConfigError(
+            f"model.recon: {cfg.model.recon} needs data in [0, 1]; synthetic data is not (use l2 or mse)"
+        )
+    if cfg.model.init != "authors" and arch != "dense1024":
+        raise ConfigError(f"model.init: applies to dense1024 only, not {arch} (PyTorch's defaults)")
 
 
 def set_dotted(d: dict[str, Any], key: str, value: Any) -> None:
@@ -321,7 +336,7 @@ def resolve(cfg: RunConfig) -> RunConfig:
     if model.arch == "auto":
         changes["arch"] = default_arch(cfg.data.name)
     if model.recon == "auto":
-        changes["recon"] = "mse" if cfg.data.name == "synthetic" else "bce"
+        changes["recon"] = "mse" if cfg.data.name == "synthetic" else "bce_clipped"
     if model.lambda3 is None:
         changes["lambda3"] = 2.0 / model.m
     return dataclasses.replace(cfg, model=dataclasses.replace(model, **changes))

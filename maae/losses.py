@@ -10,17 +10,25 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 
+# Keras's epsilon: the authors' BinaryCrossentropy clips probabilities to [eps, 1 - eps].
+KERAS_EPSILON = 1e-7
+
 
 def reconstruction(x: torch.Tensor, logits: torch.Tensor, activation: str, kind: str) -> torch.Tensor:
     """Mean over the batch of the reconstruction error, the first term of Eqs. 15 and 18.
 
     ``l2``: ||x - x_hat|| per sample (the paper's norm); ``mse``: mean squared error;
-    ``bce``: binary cross-entropy averaged over pixels (the authors' script), from logits.
+    ``bce_clipped``: the authors' Keras BinaryCrossentropy on sigmoid probabilities, clipped to
+    [eps, 1 - eps] and averaged over pixels, -mean(x log(p + eps) + (1 - x) log(1 - p + eps)): a
+    pixel whose probability is clipped gets no gradient; ``bce``: the same from logits, unclipped.
     """
+    if kind in ("bce", "bce_clipped") and activation != "sigmoid":
+        raise ValueError(f"{kind} reconstruction needs a sigmoid decoder (data in [0, 1])")
     if kind == "bce":
-        if activation != "sigmoid":
-            raise ValueError("bce reconstruction needs a sigmoid decoder (data in [0, 1])")
         return F.binary_cross_entropy_with_logits(logits, x)
+    if kind == "bce_clipped":
+        p = torch.sigmoid(logits).clamp(KERAS_EPSILON, 1.0 - KERAS_EPSILON)
+        return -(x * torch.log(p + KERAS_EPSILON) + (1 - x) * torch.log(1 - p + KERAS_EPSILON)).mean()
     x_hat = torch.sigmoid(logits) if activation == "sigmoid" else logits
     diff = (x - x_hat).flatten(1)
     if kind == "l2":

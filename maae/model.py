@@ -56,7 +56,7 @@ class MaskAAE(nn.Module):
 def build_model(cfg: RunConfig, data_shape: tuple[int, ...], generator: torch.Generator) -> MaskAAE:
     """Networks initialised from torch's global RNG (seeded by the caller), theta from ``generator``."""
     mc = cfg.model
-    nets = build_networks(mc.arch, mc.m, data_shape, width=mc.width)
+    nets = build_networks(mc.arch, mc.m, data_shape, width=mc.width, init=mc.init)
     mask = Mask(mc.m, mc.theta_init_max, mc.mask_param, generator) if mc.mask else None
     return MaskAAE(nets.encoder, nets.decoder, nets.critic, mask, mc.m, mc.active_threshold)
 

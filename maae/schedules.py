@@ -2,8 +2,10 @@
 learning rates. Nothing here is state, so a resumed run, a packed run and the lock-step check all read
 the same value for the same iteration, and the authors' numbering is one formula each.
 
-lambda3 doubles before the mask update of iterations interval, 2 interval, ...; the AE and mask
-updates shrink from iteration lr_drop_step (default 5R).
+The authors' loop counts ``step`` from 0; iteration i here is their step i - 1. They double lambda3
+"if step % 4R == 0 and step > 0" before the mask update, i.e. from iterations 4R + 1, 8R + 1, ...,
+and divide the AE and mask losses by 5 after the whole of step 5R, i.e. from iteration 5R + 2. With
+the mask off they set R = 0, so the WAE's drop applies from iteration 2.
 """
 
 from __future__ import annotations
@@ -13,12 +15,15 @@ from dataclasses import dataclass
 
 from maae.config import RunConfig
 
+# Iteration i is the authors' step i - 1; a drop "after step s" applies from iteration s + 2.
+_DROP_OFFSET = 2
+
 
 @dataclass(frozen=True)
 class Schedule:
     """Iteration counts of the run's schedules, after scaling to its length."""
 
-    lambda3_interval: int  # lambda3 doubles before the mask update of iterations k * interval
+    lambda3_interval: int  # lambda3 doubles before the mask update of iterations k * interval + 1
     lr_drop_step: int | None  # the first iteration whose AE and mask updates are shrunk; None: never
     checkpoint_every: int
     log_every: int
@@ -41,13 +46,17 @@ def make_schedule(cfg: RunConfig) -> Schedule:
     interval = scaled(tc.lambda3_interval if tc.lambda3_interval is not None else 4 * r)
     drop = None
     if tc.lr_drop != "none":
-        drop = scaled(tc.lr_drop_step if tc.lr_drop_step is not None else 5 * r)
+        if tc.lr_drop_step is not None:
+            drop = scaled(tc.lr_drop_step)
+        else:  # the authors' drop follows step 5R, with R = 0 when the mask is off
+            drop = scaled(5 * r if cfg.model.mask else 0) + _DROP_OFFSET
     return Schedule(interval, drop, scaled(tc.checkpoint_every), scaled(tc.log_every))
 
 
 def lambda3_at(step: int, schedule: Schedule, initial: float, cap: float | None) -> float:
-    """lambda3 in the mask update of iteration ``step``: initial * 2^floor(step / interval), capped."""
-    doublings = step // schedule.lambda3_interval
+    """lambda3 in the mask update of iteration ``step``: initial * 2^floor((step - 1) / interval),
+    capped (the cap taken at each doubling, as the authors do)."""
+    doublings = max(0, step - 1) // schedule.lambda3_interval
     if doublings == 0:
         return initial
     value = initial * 2.0**doublings if doublings < 1000 else math.inf
@@ -60,7 +69,7 @@ def dropped(step: int, schedule: Schedule) -> bool:
 
 
 def loss_scale_at(step: int, cfg: RunConfig, schedule: Schedule) -> float:
-    """The factor on L_ae and L_mask at iteration ``step`` (the authors' drop: 1/5)."""
+    """The factor on L_ae and L_mask at iteration ``step`` (the authors' drop: 1/5 after 5R)."""
     if cfg.train.lr_drop == "loss_scale" and dropped(step, schedule):
         return 1.0 / cfg.train.lr_drop_factor
     return 1.0

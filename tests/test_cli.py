@@ -47,7 +47,8 @@ def test_config_prints_resolved_json(capsys) -> None:
     assert code == 0
     cfg = json.loads(out)
     assert cfg["model"]["m"] == 4
-    assert (cfg["model"]["arch"], cfg["model"]["recon"], cfg["model"]["lambda3"]) == ("dense1024", "bce", 0.5)
+    resolved = (cfg["model"]["arch"], cfg["model"]["recon"], cfg["model"]["lambda3"])
+    assert resolved == ("dense1024", "bce_clipped", 0.5)
 
 
 @pytest.mark.parametrize(

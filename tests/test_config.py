@@ -27,6 +27,8 @@ def test_defaults_build() -> None:
         ("data.name", "foo"),
         ("model.arch", "nope"),
         ("model.recon", "bce"),  # the default data set is synthetic
+        ("model.recon", "bce_clipped"),
+        ("model.init", "xavier"),  # dense1024 only; the default data set is synthetic
         ("model.m", "abc"),
         ("model.m", 2.5),
         ("model.m", True),
@@ -136,9 +138,9 @@ def test_load_bad_file_content(tmp_path: Path) -> None:
     ("name", "m", "arch", "recon"),
     [
         ("synthetic", 8, "synthetic_mlp", "mse"),
-        ("mnist", 16, "dense1024", "bce"),
-        ("fashion_mnist", 16, "dense1024", "bce"),
-        ("cifar10", 4, "cifar_res", "bce"),
+        ("mnist", 16, "dense1024", "bce_clipped"),
+        ("fashion_mnist", 16, "dense1024", "bce_clipped"),
+        ("cifar10", 4, "cifar_res", "bce_clipped"),
     ],
 )
 def test_resolve_fills_implicit_choices(name: str, m: int, arch: str, recon: str) -> None:

@@ -80,6 +80,30 @@ def test_reconstruction_terms():
     )
     with pytest.raises(ValueError):
         losses.reconstruction(y, p, "identity", "bce")
+    with pytest.raises(ValueError):
+        losses.reconstruction(y, p, "identity", "bce_clipped")
+
+
+def test_clipped_bce_is_the_authors_keras_loss():
+    """Keras: p clipped to [eps, 1 - eps], then -(y log(p + eps) + (1 - y) log(1 - p + eps)), mean."""
+    eps = 1e-7
+    p = torch.tensor([[0.25, 0.5]])
+    y = torch.tensor([[1.0, 0.0]])
+    expected = -(math.log(0.25 + eps) + math.log(0.5 + eps)) / 2
+    assert losses.reconstruction(y, torch.logit(p), "sigmoid", "bce_clipped").item() == pytest.approx(
+        expected, rel=1e-6
+    )
+    # a saturated pixel: its probability is clipped to 1 - eps, so it gets no gradient; from logits it does
+    logits = torch.tensor([[30.0, 0.0]], requires_grad=True)
+    y = torch.tensor([[0.0, 1.0]])
+    clipped = losses.reconstruction(y, logits, "sigmoid", "bce_clipped")
+    (grad,) = torch.autograd.grad(clipped, logits)
+    assert grad[0, 0] == 0 and grad[0, 1] != 0
+    one, e = torch.tensor(1.0), torch.tensor(eps)  # float32, as the loss computes it
+    saturated = -(math.log(float(one - (one - e) + e)) + math.log(0.5 + eps)) / 2
+    assert clipped.item() == pytest.approx(saturated, rel=1e-6)
+    (grad,) = torch.autograd.grad(losses.reconstruction(y, logits, "sigmoid", "bce"), logits)
+    assert grad[0, 0] > 0.4
 
 
 def test_variance_penalty_both_forms():

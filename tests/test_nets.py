@@ -93,14 +93,39 @@ def test_width_overrides_mlp_hidden_layers(arch: str) -> None:
         assert all(layer.out_features == 32 for layer in linears[:-1])
 
 
-def test_dense1024_glorot_init() -> None:
-    nets = build_networks("dense1024", 64, (1, 28, 28))
+def _linears(init: str) -> list[nn.Linear]:
+    nets = build_networks("dense1024", 64, (1, 28, 28), init=init)
     linears = [layer for net in nets for layer in net.modules() if isinstance(layer, nn.Linear)]
     assert len(linears) == 15  # 5 per net
-    assert all(torch.count_nonzero(layer.bias) == 0 for layer in linears)
-    square = [layer for layer in linears if layer.weight.shape == (1024, 1024)]
+    return linears
+
+
+def test_dense1024_authors_init() -> None:
+    """As the authors' TF graph: truncated glorot_normal kernels, glorot_uniform biases U(+-sqrt(3/n))."""
+    for layer in _linears("authors"):
+        fan_out, fan_in = layer.weight.shape
+        glorot = math.sqrt(2 / (fan_in + fan_out))
+        w = layer.weight.detach()
+        assert w.std().item() == pytest.approx(glorot, rel=0.05 if w.numel() > 5000 else 0.3)
+        assert w.abs().max().item() <= 2 * glorot / 0.87962566103423978 * (1 + 1e-6)  # 2.27 sd at most
+        limit = math.sqrt(3 / fan_out)
+        b = layer.bias.detach()
+        assert b.abs().max().item() <= limit
+        if b.numel() >= 1024:
+            assert b.std().item() == pytest.approx(limit / math.sqrt(3), rel=0.1)
+    square = [layer.weight for layer in _linears("authors") if layer.weight.shape == (1024, 1024)]
     assert len(square) == 9
+    # truncation: nothing beyond 2.27 sd, where an untruncated normal puts 2.3% of its draws
+    assert max(w.abs().max().item() / w.std().item() for w in square) < 2.3
+
+
+def test_dense1024_xavier_init_is_one_option_away() -> None:
+    linears = _linears("xavier")
+    assert all(torch.count_nonzero(layer.bias) == 0 for layer in linears)
+    square = [layer.weight for layer in linears if layer.weight.shape == (1024, 1024)]
     glorot = math.sqrt(2 / (1024 + 1024))
-    for layer in square:
-        assert layer.weight.std().item() == pytest.approx(glorot, rel=0.05)
-        assert abs(layer.weight.mean().item()) < 0.05 * glorot
+    for w in square:
+        assert w.std().item() == pytest.approx(glorot, rel=0.05)
+        assert w.abs().max().item() > 3 * glorot  # untruncated
+    with pytest.raises(ValueError, match="init"):
+        build_networks("dense1024", 8, (1, 28, 28), init="zeros")

@@ -21,7 +21,7 @@ from maae.config import ConfigError, RunConfig, resolve
 from maae.data import load_split
 from maae.model import load_trained
 from maae.sample import encode, sample
-from maae.schedules import authors_r, make_schedule
+from maae.schedules import make_schedule
 from maae.train import NonFiniteLossError, train
 
 LOSS_COLUMNS = ["step", "loss_ae", "recon", "loss_dm", "omega", "loss_gen", "lambda3", "m_active"]
@@ -240,17 +240,10 @@ def test_mask_parametrisation(param: str, make_cfg, tmp_path: Path) -> None:
 # ---------------------------------------------------------------- schedules
 
 
-def test_authors_r() -> None:
-    assert authors_r(16) == 75
-    assert authors_r(20) == 75
-    assert authors_r(24) == 2700
-    assert authors_r(100) == 10_000
-
-
 def test_default_schedule() -> None:
     s = make_schedule(RunConfig().replace(**{"model.m": 24}))
     assert s.lambda3_interval == 4 * 2700
-    assert s.lr_drop_step == 5 * 2700
+    assert s.lr_drop_step == 5 * 2700 + 2  # the authors' drop follows their 0-based step 5R
     assert (s.checkpoint_every, s.log_every) == (5000, 500)
 
 
@@ -265,7 +258,7 @@ def test_scaled_schedule() -> None:
     )
     s = make_schedule(cfg)
     assert s.lambda3_interval == round(4 * 2700 * 0.04)
-    assert s.lr_drop_step == round(5 * 2700 * 0.04)
+    assert s.lr_drop_step == round(5 * 2700 * 0.04) + 2
     assert s.checkpoint_every == 200
     assert s.log_every == 1  # 0.4 rounds to 0, and intervals are at least 1
     explicit = make_schedule(cfg.replace(**{"train.lambda3_interval": 1000, "train.lr_drop_step": 3000}))
@@ -276,16 +269,18 @@ def test_no_lr_drop() -> None:
     assert make_schedule(RunConfig().replace(**{"train.lr_drop": "none"})).lr_drop_step is None
 
 
-@pytest.mark.parametrize(("cap", "expected"), [(None, (2 / M) * 2**4), (2048.0, (2 / M) * 2**4), (3.0, 3.0)])
+@pytest.mark.parametrize(("cap", "expected"), [(None, (2 / M) * 2**3), (2048.0, (2 / M) * 2**3), (3.0, 3.0)])
 def test_lambda3_doubling(cap: float | None, expected: float, make_cfg, tmp_path: Path) -> None:
     cfg = make_cfg(**{"train.lambda3_interval": 5, "model.lambda3_cap": cap, "train.log_every": 1})
     train(cfg, tmp_path)
     rows = read_metrics(tmp_path)[1]
     assert [int(r["step"]) for r in rows] == list(range(1, 21))
     assert float(rows[-1]["lambda3"]) == pytest.approx(expected)
-    # doubled at steps 5, 10, 15 and 20, each time before that step's mask update
+    # doubled at iterations 6, 11 and 16 (the authors' steps 5, 10, 15), each before that mask update
     logged = [float(r["lambda3"]) for r in rows]
-    assert logged == pytest.approx([min((2 / M) * 2 ** (s // 5), cap or math.inf) for s in range(1, 21)])
+    assert logged == pytest.approx(
+        [min((2 / M) * 2 ** ((s - 1) // 5), cap or math.inf) for s in range(1, 21)]
+    )
 
 
 # ---------------------------------------------------------------- reusing a folder

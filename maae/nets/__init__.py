@@ -42,14 +42,19 @@ def default_arch(dataset: str) -> str:
     return _DEFAULTS[dataset]
 
 
-def build_networks(arch: str, m: int, data_shape: tuple[int, ...], width: int | None = None) -> Networks:
-    """Build (E, D, H) for latent size ``m``; ``width`` overrides the hidden width of MLP archs only."""
+def build_networks(
+    arch: str, m: int, data_shape: tuple[int, ...], width: int | None = None, init: str = "authors"
+) -> Networks:
+    """Build (E, D, H) for latent size ``m``; ``width`` overrides the hidden width of MLP archs only,
+    ``init`` chooses dense1024's initial weights (the others keep PyTorch's defaults)."""
     if arch not in ARCHITECTURES:
         raise ValueError(f"unknown arch {arch!r} (known: {', '.join(ARCHITECTURES)})")
     if m < 1:
         raise ValueError(f"m must be >= 1, got m={m}")
     if width is not None and width < 1:
         raise ValueError(f"width must be >= 1, got width={width}")
+    if arch == "dense1024":
+        return dense1024(m, tuple(data_shape), width, init=init)
     return ARCHITECTURES[arch](m, tuple(data_shape), width)
 
 

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import math
 
+import torch
 from torch import nn
 
 from maae.nets.blocks import Decoder, Networks, mlp
@@ -25,12 +26,34 @@ def synthetic_mlp(m: int, data_shape: tuple[int, ...], width: int | None = None)
     )
 
 
-def dense1024(m: int, data_shape: tuple[int, ...], width: int | None = None) -> Networks:
+# TF's truncated_normal keeps draws within 2 sd; this is the sd of N(0, 1) truncated there, which
+# VarianceScaling divides out so that the kernels keep the Glorot variance.
+_TRUNCATED_SD = 0.87962566103423978
+
+
+def tf_glorot_normal_(weight: torch.Tensor) -> None:
+    """TF's glorot_normal on a Linear weight (out, in): N(0, sd) truncated at +-2 sd,
+    sd = sqrt(2 / (fan_in + fan_out)) / 0.8796, so the variance is 2 / (fan_in + fan_out)."""
+    fan_out, fan_in = weight.shape
+    sd = math.sqrt(2.0 / (fan_in + fan_out)) / _TRUNCATED_SD
+    nn.init.trunc_normal_(weight, 0.0, sd, -2 * sd, 2 * sd)
+
+
+def tf_glorot_uniform_bias_(bias: torch.Tensor) -> None:
+    """TF's glorot_uniform on a bias of n units (fan_in = fan_out = n): U(+-sqrt(3 / n)). This is
+    what tf.compat.v1.layers.dense draws when given bias_initializer=None, as the authors do."""
+    limit = math.sqrt(3.0 / bias.shape[0])
+    nn.init.uniform_(bias, -limit, limit)
+
+
+def dense1024(
+    m: int, data_shape: tuple[int, ...], width: int | None = None, init: str = "authors"
+) -> Networks:
     """The authors' MNIST script (MaskAAE_MNIST.py): E, D, H with 4 hidden dense layers of 1024.
 
-    ReLU, no batch norm, Glorot-normal weights and zero biases. TF's glorot_normal draws from a
-    truncated normal rescaled to the Glorot variance; xavier_normal_ has the same variance untruncated.
-    ``width`` replaces 1024.
+    ReLU, no batch norm. ``init`` (maae.config's model.init): ``authors`` draws kernels and biases as
+    their TF graph does (tf_glorot_normal_, tf_glorot_uniform_bias_); ``xavier`` untruncated
+    xavier_normal_ kernels (same variance) and zero biases. ``width`` replaces 1024.
     """
     d = math.prod(data_shape)
     hidden = [width or 1024] * 4
@@ -39,11 +62,17 @@ def dense1024(m: int, data_shape: tuple[int, ...], width: int | None = None) -> 
         decoder=Decoder(*mlp([m, *hidden, d]), nn.Unflatten(1, data_shape), output_activation="sigmoid"),
         critic=nn.Sequential(*mlp([m, *hidden, 1])),
     )
+    if init not in ("authors", "xavier"):
+        raise ValueError(f"dense1024: init {init!r} is not one of authors, xavier")
     for net in nets:
         for layer in net.modules():
             if isinstance(layer, nn.Linear):
-                nn.init.xavier_normal_(layer.weight)
-                nn.init.zeros_(layer.bias)
+                if init == "authors":
+                    tf_glorot_normal_(layer.weight)
+                    tf_glorot_uniform_bias_(layer.bias)
+                else:
+                    nn.init.xavier_normal_(layer.weight)
+                    nn.init.zeros_(layer.bias)
     return nets
 
 
