@@ -289,7 +289,7 @@ def main(argv: list[str] | None = None) -> int:
                 cfg = RunConfig().replace(
                     **spec["overrides"],
                     **{
-                        "model.mask": model == "maae",
+                        "model.kind": model,
                         "train.batch_size": args.batch_size,
                         "train.device": device.type,
                         "train.threads": args.threads,

@@ -59,7 +59,7 @@ def run_config(
             "data.n": n,
             "data.root": root,
             "model.m": m,
-            "model.mask": mask,
+            "model.kind": "maae" if mask else "wae",
             "train.steps": steps,
             "train.seed": seed,
             "train.threads": 1,

@@ -36,7 +36,7 @@ def _parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="python -m maae", description=__doc__.split("\n\n")[0])
     sub = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
 
-    p = sub.add_parser("train", help="train one MAAE or WAE (model.mask=false) run into a folder")
+    p = sub.add_parser("train", help="train one run (model.kind: maae, wae) into a folder")
     _add_config_args(p)
     p.add_argument(
         "--out", "-o", type=Path, required=True, help="the run folder (resumed if it holds checkpoints)"

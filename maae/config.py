@@ -19,6 +19,8 @@ from typing import Any, Literal, Union, get_args, get_origin
 
 import yaml
 
+from maae.kinds import MODEL_KINDS, kind_of
+
 DATASETS = ("synthetic", "mnist", "fashion_mnist", "cifar10", "celeba")
 IMAGE_DATASETS = DATASETS[1:]
 
@@ -49,7 +51,8 @@ class ModelConfig:
     """Networks, the mask and the loss terms (supp. §9.1, Eqs. 15-18)."""
 
     m: int = 16  # latent size (model capacity)
-    mask: bool = True  # False gives the WAE baseline: mu = 1, no theta, no mask loss
+    # which model (maae.kinds): maae; wae (MAAE with the mask off: mu = 1, no theta, no L_mask)
+    kind: str = "maae"
     arch: str = "auto"  # see maae.nets.ARCHITECTURES; auto picks per data set
     # paper: mu = max(0, 1 - exp(-theta)), theta free (a masked dimension gets no gradient);
     # authors: theta projected to >= 0 after each step, mu = 1 - exp(-theta).
@@ -264,6 +267,13 @@ def from_dict(values: dict[str, Any]) -> RunConfig:
     unknown = sorted(set(values) - set(hints))
     if unknown:
         raise ConfigError(f"{unknown[0]}: unknown section (known: data, model, train)")
+    model = values.get("model", {})
+    if isinstance(model, dict) and "mask" in model and "kind" not in model:
+        # written before model.kind: mask true/false was MAAE/WAE
+        values = {
+            **values,
+            "model": {**{k: v for k, v in model.items() if k != "mask"}, "kind": kind_of(model)},
+        }
     cfg = RunConfig(**{k: _build(hints[k], values.get(k, {}), k) for k in hints})
     _check_consistency(cfg)
     return cfg
@@ -272,6 +282,8 @@ def from_dict(values: dict[str, Any]) -> RunConfig:
 def _check_consistency(cfg: RunConfig) -> None:
     from maae.nets import ARCHITECTURES, MLP_ARCHITECTURES, default_arch  # local: nets import torch
 
+    if cfg.model.kind not in MODEL_KINDS:
+        raise ConfigError(f"model.kind: {cfg.model.kind!r} is not one of {', '.join(MODEL_KINDS)}")
     arch = cfg.model.arch
     if arch != "auto" and arch not in ARCHITECTURES:
         raise ConfigError(f"model.arch: {arch!r} is not one of auto, {', '.join(sorted(ARCHITECTURES))}")

@@ -8,6 +8,7 @@ import torch
 from torch import nn
 
 from maae.config import RunConfig
+from maae.kinds import kind
 from maae.mask import Mask, active_dimensions
 from maae.nets import build_networks
 
@@ -57,7 +58,7 @@ def build_model(cfg: RunConfig, data_shape: tuple[int, ...], generator: torch.Ge
     """Networks initialised from torch's global RNG (seeded by the caller), theta from ``generator``."""
     mc = cfg.model
     nets = build_networks(mc.arch, mc.m, data_shape, width=mc.width, init=mc.init)
-    mask = Mask(mc.m, mc.theta_init_max, mc.mask_param, generator) if mc.mask else None
+    mask = Mask(mc.m, mc.theta_init_max, mc.mask_param, generator) if kind(mc.kind).mask else None
     return MaskAAE(nets.encoder, nets.decoder, nets.critic, mask, mc.m, mc.active_threshold)
 
 

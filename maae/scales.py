@@ -15,6 +15,7 @@ from typing import Any
 import yaml
 
 from maae.config import ConfigError, DataConfig, RunConfig
+from maae.kinds import MODEL_KINDS
 from maae.metrics.options import ScoreOptions
 
 SCHEMA = Path(__file__).resolve().parents[1] / "workflow" / "schemas" / "config.schema.yaml"
@@ -107,7 +108,7 @@ def run_overrides(cfg: dict[str, Any], dataset: str, model: str, m: int, seed: i
     values.update(
         {
             "model.m": m,
-            "model.mask": model == "maae",
+            "model.kind": model,
             "train.steps": info["steps"],
             "train.seed": seed,
             "train.threads": cfg["threads"],
@@ -190,6 +191,9 @@ def check(cfg: dict[str, Any]) -> None:
                 raise ConfigError(f"{where}.run.{dotted}: expected section.option, e.g. model.lambda1")
         values = grid(cfg, name)
         data_name = cfg["datasets"][name]["data"]["name"]
+        for i, model in enumerate(cfg["datasets"][name]["models"]):
+            if model not in MODEL_KINDS:
+                raise ConfigError(f"{where}.models.{i}: {model!r} is not one of {', '.join(MODEL_KINDS)}")
         try:
             for model in cfg["datasets"][name]["models"]:
                 run_config(cfg, name, model, values[-1], cfg["datasets"][name]["seeds"][0])

@@ -14,6 +14,7 @@ import math
 from dataclasses import dataclass
 
 from maae.config import RunConfig
+from maae.kinds import kind
 
 # Iteration i is the authors' step i - 1; a drop "after step s" applies from iteration s + 2.
 _DROP_OFFSET = 2
@@ -49,7 +50,7 @@ def make_schedule(cfg: RunConfig) -> Schedule:
         if tc.lr_drop_step is not None:
             drop = scaled(tc.lr_drop_step)
         else:  # the authors' drop follows step 5R, with R = 0 when the mask is off
-            drop = scaled(5 * r if cfg.model.mask else 0) + _DROP_OFFSET
+            drop = scaled(5 * r if kind(cfg.model.kind).mask else 0) + _DROP_OFFSET
     return Schedule(interval, drop, scaled(tc.checkpoint_every), scaled(tc.log_every))
 
 

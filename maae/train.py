@@ -28,6 +28,7 @@ from torch import nn
 from maae import io, provenance
 from maae.config import ConfigError, RunConfig, resolve
 from maae.data import data_shape, load_split, to_model_input
+from maae.kinds import kind
 from maae.losses import ae_loss, critic_loss, generator_loss, mask_loss, reconstruction, wasserstein_estimate
 from maae.model import MaskAAE, build_model
 from maae.optim import RMSProp
@@ -354,7 +355,7 @@ class Trainer:
     @property
     def _loss_names(self) -> tuple[str, ...]:
         """The losses this model has: a WAE has no L_mask."""
-        return LOSS_NAMES if self.cfg.model.mask else LOSS_NAMES[:-1]
+        return LOSS_NAMES if kind(self.cfg.model.kind).mask else LOSS_NAMES[:-1]
 
     def _raise_if_bad(self, bad: torch.Tensor, last_good: int) -> None:
         if bool(bad.any()):
@@ -392,7 +393,7 @@ class Trainer:
             "device": provenance.device_name(self.device),
             "versions": provenance.package_versions(),
             "code_version": code_version,
-            "model": "maae" if self.cfg.model.mask else "wae",
+            "model": self.cfg.model.kind,
             "m": self.cfg.model.m,
             "m_active": state.model.active_dimensions(),
             "mu": [round(float(v), 6) for v in mu],

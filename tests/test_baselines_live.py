@@ -32,7 +32,7 @@ class FakeTrainer:
         self.scored: list[Path] = []
 
     def train(self, cfg: RunConfig, out: Path) -> None:
-        model = "maae" if cfg.model.mask else "wae"
+        model = cfg.model.kind
         self.trained.append((model, cfg.model.m, cfg.train.seed))
         out.mkdir(parents=True, exist_ok=True)
         (out / "config.json").write_text(json.dumps(cfg.to_dict()))
@@ -50,7 +50,7 @@ class FakeTrainer:
         self.scored.append(out)
         cfg = json.loads((out / "config.json").read_text())
         m = cfg["model"]["m"]
-        value = 0.5 if cfg["model"]["mask"] else float((m - BEST) ** 2 + 1)
+        value = 0.5 if cfg["model"]["kind"] == "maae" else float((m - BEST) ** 2 + 1)
         scores = {"fd_raw": {"value": value, "n_generated": opts.n_samples, "n_real": opts.n_real}}
         result = {"scores": scores, "m_active": min(m, BEST), "seeds": {"sample": 0}, "device": "cpu"}
         (out / "scores.json").write_text(json.dumps(result))
@@ -72,7 +72,7 @@ def source_for(
             dataset="synthetic3",
             metric="fd_raw",
             make_config=lambda model, m, seed: make_cfg(
-                **{"model.m": m, "model.mask": model == "maae", "train.seed": seed}
+                **{"model.m": m, "model.kind": model, "train.seed": seed}
             ),
             score_options=ScoreOptions(n_samples=64, n_real=64),
             train_fn=trainer.train,

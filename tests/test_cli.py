@@ -58,7 +58,7 @@ def test_config_prints_resolved_json(capsys) -> None:
         ("data.name=foo", "data.name"),
         ("train.steps=-1", "train.steps"),
         ("model.bogus=1", "model.bogus"),
-        ("model.mask=maybe", "model.mask"),
+        ("model.kind=maybe", "model.kind"),
     ],
 )
 def test_bad_override_is_one_error_line(override: str, key: str, capsys, data_root, tmp_path: Path) -> None:

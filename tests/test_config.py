@@ -32,8 +32,8 @@ def test_defaults_build() -> None:
         ("model.m", "abc"),
         ("model.m", 2.5),
         ("model.m", True),
-        ("model.mask", "yes"),
-        ("model.mask", 1),
+        ("model.kind", "vae"),
+        ("model.kind", 1),
         ("train.lr_ae", float("nan")),
         ("train.lr_ae", float("inf")),
         ("train.lr_ae", -1e-4),
@@ -102,7 +102,8 @@ def test_load_from_yaml_with_overrides(tmp_path: Path) -> None:
     path = tmp_path / "run.yaml"
     path.write_text("data:\n  name: mnist\nmodel:\n  m: 32\n  mask: false\ntrain:\n  steps: 100\n")
     cfg = load(path, ["train.steps=7", "model.lambda3=0.5"])
-    assert (cfg.data.name, cfg.model.m, cfg.model.mask) == ("mnist", 32, False)
+    # a config written before model.kind: mask false was the WAE
+    assert (cfg.data.name, cfg.model.m, cfg.model.kind) == ("mnist", 32, "wae")
     assert (cfg.train.steps, cfg.model.lambda3) == (7, 0.5)
     with pytest.raises(ConfigError, match=r"^model\.m:"):
         load(path, ["model.m=0"])

@@ -54,9 +54,9 @@ def manifest() -> dict[str, Any]:
 def scored(make_cfg: Callable[..., RunConfig], tmp_path_factory: pytest.TempPathFactory) -> Path:
     """A results root holding a scored MAAE and a scored WAE run of synthetic3 (read only: copy it)."""
     root = tmp_path_factory.mktemp("results")
-    for model, mask in (("maae", True), ("wae", False)):
+    for model in ("maae", "wae"):
         folder = run_dir(root, "synthetic3", model, M, 0)
-        train(make_cfg(**{"model.mask": mask}), folder)
+        train(make_cfg(**{"model.kind": model}), folder)
         score_run(folder, SMALL)
     return root
 
@@ -78,9 +78,9 @@ def test_dataset_rows_and_columns(results: Path) -> None:
     assert tuple(frame.columns[:n]) == COLUMN_NAMES
     cfg_columns = list(frame.columns[n:])
     assert cfg_columns == sorted(cfg_columns) and all(c.startswith("cfg.") for c in cfg_columns)
-    assert {"cfg.model.m", "cfg.model.mask", "cfg.train.seed", "cfg.data.n"} <= set(cfg_columns)
+    assert {"cfg.model.m", "cfg.model.kind", "cfg.train.seed", "cfg.data.n"} <= set(cfg_columns)
 
-    assert list(on_disk["model"]) == ["maae", "wae"] and list(on_disk["cfg.model.mask"]) == [True, False]
+    assert list(on_disk["model"]) == ["maae", "wae"] and list(on_disk["cfg.model.kind"]) == ["maae", "wae"]
     for _, row in on_disk.iterrows():
         folder = results / row["run_dir"]
         assert not Path(row["run_dir"]).is_absolute()

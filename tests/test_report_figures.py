@@ -259,7 +259,7 @@ def image_root(tmp_path_factory: pytest.TempPathFactory) -> Path:
     overrides = {**tiny_overrides(base), "data.name": "mnist", "data.root": str(data), "model.m": 6}
     for model in ("maae", "wae"):
         cfg = RunConfig().replace(**{**overrides, "train.steps": 2, "train.checkpoint_every": 2,
-                                     "model.mask": model == "maae"})  # fmt: skip
+                                     "model.kind": model})  # fmt: skip
         train(cfg, run_dir(base, "mnist", model, 6, 0))
     info = {"data": "mnist", "status": "ok", "reason": None, "models": ["maae", "wae"], "m": [6],
             "seeds": [0], "capacity": 6, "metric": "fd_lenet", "steps": 2}  # fmt: skip

@@ -64,10 +64,10 @@ def test_run_config_composes_scale_dataset_and_run() -> None:
     cfg["datasets"]["synthetic8"]["run"] = {"model.lambda1": 30.0}
     cfg = scales.validate(cfg)
     run = scales.run_config(cfg, "synthetic8", "wae", 8, 3)
-    assert (run.model.m, run.model.mask, run.train.seed, run.train.steps) == (8, False, 3, 10)
+    assert (run.model.m, run.model.kind, run.train.seed, run.train.steps) == (8, "wae", 3, 10)
     assert run.model.lambda1 == 30.0 and run.train.log_every == 7  # the data set's value wins
     assert run.data.root == str(Path("results/smoke/data"))  # synthetic data never go into data_root
-    assert scales.run_config(cfg, "synthetic8", "maae", 4, 0).model.mask is True
+    assert scales.run_config(cfg, "synthetic8", "maae", 4, 0).model.kind == "maae"
 
 
 def test_image_data_read_from_data_root(tmp_path: Path) -> None:

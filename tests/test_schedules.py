@@ -42,7 +42,7 @@ def test_lambda3_and_loss_scale_follow_the_authors_iteration_by_iteration(m: int
 
 
 def test_the_wae_drops_from_iteration_two() -> None:
-    cfg = RunConfig().replace(**{"model.m": 16, "model.mask": False})
+    cfg = RunConfig().replace(**{"model.m": 16, "model.kind": "wae"})
     schedule = make_schedule(cfg)
     _, factors = authors_sequence(16, 10, mask=False)
     assert factors == [1.0] + [0.2] * 9
@@ -51,7 +51,7 @@ def test_the_wae_drops_from_iteration_two() -> None:
 
 
 def test_explicit_drop_step_and_lr_mode() -> None:
-    cfg = RunConfig().replace(**{"train.lr_drop": "lr", "train.lr_drop_step": 375, "model.mask": False})
+    cfg = RunConfig().replace(**{"train.lr_drop": "lr", "train.lr_drop_step": 375, "model.kind": "wae"})
     schedule = make_schedule(cfg)
     assert [dropped(i, schedule) for i in (374, 375)] == [False, True]
     assert lr_at(374, 5e-4, cfg, schedule) == 5e-4

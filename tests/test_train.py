@@ -162,7 +162,7 @@ def test_nan_at_first_step_stops_without_model(make_cfg, tmp_path: Path) -> None
 def test_nan_in_a_wae_names_only_its_own_losses(make_cfg, tmp_path: Path) -> None:
     nan_data = torch.full((256, D), float("nan"))
     with pytest.raises(NonFiniteLossError, match=r"non-finite loss_ae") as err:
-        train(make_cfg(**{"model.mask": False}), tmp_path, train_data=nan_data)
+        train(make_cfg(**{"model.kind": "wae"}), tmp_path, train_data=nan_data)
     assert "loss_mask" not in str(err.value)
 
 
@@ -192,7 +192,7 @@ def test_nan_after_checkpoint_keeps_last_good_one(make_cfg, tmp_path: Path, monk
 
 
 def test_wae_has_no_mask(make_cfg, tmp_path: Path) -> None:
-    cfg = make_cfg(**{"model.mask": False})
+    cfg = make_cfg(**{"model.kind": "wae"})
     summary = train(cfg, tmp_path)
     _, model = load_trained(tmp_path)
     assert model.mask is None

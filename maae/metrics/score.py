@@ -185,7 +185,7 @@ def score_run(
     result = {
         "run": str(run_dir.absolute()),
         "data": cfg.data.name,
-        "model": "maae" if cfg.model.mask else "wae",
+        "model": cfg.model.kind,
         "m": cfg.model.m,
         "m_active": model.active_dimensions(),
         "active_threshold": cfg.model.active_threshold,

@@ -11,6 +11,7 @@ from typing import Any
 import pandas as pd
 
 from maae import io
+from maae.kinds import kind_of
 
 # (column, meaning); the order of runs.csv. Every score is "lower is better" except kde.
 COLUMNS: tuple[tuple[str, str], ...] = (
@@ -85,7 +86,7 @@ def run_row(results: Path, folder: Path, scale: str, dataset: str, metric: str) 
         "dataset": dataset,
         "data": config["data"]["name"],
         "n": config["data"]["n"] if config["data"]["name"] == "synthetic" else None,
-        "model": "maae" if config["model"]["mask"] else "wae",
+        "model": kind_of(config["model"]),
         "m": config["model"]["m"],
         "seed": config["train"]["seed"],
         "steps": summary["steps"],

@@ -14,6 +14,7 @@ sys.path.insert(0, str(ROOT))  # maae importable here and in every job (below), 
 
 from maae import scales  # noqa: E402
 from maae.config import ConfigError  # noqa: E402
+from maae.kinds import MODEL_KINDS  # noqa: E402
 
 try:
     scales.validate(config)  # what the schema cannot say: run overrides, figure m values, data set names
@@ -40,7 +41,7 @@ ENV = "../../envs/maae.yaml"
 
 wildcard_constraints:
     dataset=r"[A-Za-z0-9_]+",
-    model="maae|wae",
+    model="|".join(MODEL_KINDS),
     m=r"\d+",
     seed=r"\d+",
 

@@ -16,10 +16,11 @@ from matplotlib.figure import Figure
 from matplotlib.ticker import EngFormatter, MaxNLocator
 
 from maae import io
+from maae.kinds import MODEL_KINDS
 from maae.report.aggregate import capacity, load_manifest, load_runs, run_dir, unavailable_reason
 
-MODEL_LABELS = {"maae": "MAAE", "wae": "WAE"}
-COLORS = {"maae": "tab:blue", "wae": "tab:orange", "m_active": "tab:green"}
+MODEL_LABELS = {name: k.label for name, k in MODEL_KINDS.items()}
+COLORS = {name: k.colour for name, k in MODEL_KINDS.items()} | {"m_active": "tab:green"}
 # Axis labels: the offline metric must never read as FID.
 METRIC_LABELS = {
     "fid": "FID (Inception-v3)",
