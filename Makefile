@@ -11,7 +11,7 @@ DATA_ROOT ?= data
 CORES ?= 2
 SNAKEMAKE = $(VENV)/bin/snakemake --cores $(CORES) --config data_root=$(DATA_ROOT)
 
-.PHONY: venv cpu smoke paper-plan demo test lint
+.PHONY: venv cpu smoke paper-plan demo test lint lockstep
 
 $(VENV)/.installed: pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -33,6 +33,20 @@ paper-plan: venv
 
 demo: venv
 	$(VENV)/bin/python bench/synthetic_recovery.py
+
+# The lock-step check against the authors' TensorFlow graph (bench/lockstep_authors.py; not part of CI):
+# its own venv with TensorFlow beside torch. AUTHORS: a copy of their MaskAAE_MNIST.py.
+AUTHORS ?= ../shared/authors/MaskAAE_MNIST.py
+TF_VENV ?= .venv-tf
+$(TF_VENV)/.installed:
+	$(PYTHON) -m venv $(TF_VENV)
+	$(TF_VENV)/bin/pip install --quiet $(TORCH_SPEC)
+	$(TF_VENV)/bin/pip install --quiet tensorflow-cpu==2.21.0 tf-keras==2.21.0 matplotlib numpy pyyaml scipy tqdm
+	$(TF_VENV)/bin/pip install --quiet -e . --no-deps
+	touch $@
+
+lockstep: $(TF_VENV)/.installed
+	$(TF_VENV)/bin/python bench/lockstep_authors.py --authors $(AUTHORS)
 
 test: venv
 	$(VENV)/bin/python -m pytest -q
