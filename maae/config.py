@@ -51,7 +51,9 @@ class ModelConfig:
     """Networks, the mask and the loss terms (supp. §9.1, Eqs. 15-18)."""
 
     m: int = 16  # latent size (model capacity)
-    # which model (maae.kinds): maae; wae (MAAE with the mask off: mu = 1, no theta, no L_mask)
+    # which model (maae.kinds): maae; wae (MAAE with the mask off: mu = 1, no theta, no L_mask);
+    # wae_gan (Tolstikhin et al.: a Jensen-Shannon latent adversary and Adam). Options left at None or
+    # auto take the kind's values (maae.kinds); config.json records what they resolved to.
     kind: str = "maae"
     arch: str = "auto"  # see maae.nets.ARCHITECTURES; auto picks per data set
     # paper: mu = max(0, 1 - exp(-theta)), theta free (a masked dimension gets no gradient);
@@ -64,8 +66,9 @@ class ModelConfig:
     # l2 (paper: per-sample Euclidean norm), mse (mean over dimensions). auto: bce_clipped for images;
     # mse for synthetic data, the real-valued analogue of the authors' per-pixel mean (with
     # lambda1 = 1000 the paper's norm swamps the Wasserstein term and the mask does not close).
-    recon: Literal["auto", "bce_clipped", "bce", "l2", "mse"] = "auto"
-    alpha1: float = 1.0  # weight of the reconstruction term in L_ae
+    # l2sq: per-sample squared norm (Tolstikhin et al.'s cost, with alpha1 = 0.05 the WAE-GAN default).
+    recon: Literal["auto", "bce_clipped", "bce", "l2", "l2sq", "mse"] = "auto"
+    alpha1: float | None = None  # weight of the reconstruction term in L_ae; None: 1 (WAE-GAN 0.05)
     alpha2: float = 100.0  # weight of the variance penalty in L_ae
     gamma: float = 10.0
     # authors: alpha2 * mean over batch and dims of (z - mean z)^2 * exp(-gamma mu^2);
@@ -80,6 +83,7 @@ class ModelConfig:
     lambda3: float | None = None  # initial weight of the binarising term; None: 2/m
     lambda3_cap: float | None = 2048.0  # authors cap the doubling; None: no cap (paper)
     width: int | None = None  # override the hidden width of MLP architectures
+    gan_lambda: float = 10.0  # WAE-GAN's lambda: weight of the adversary's loss and of the encoder's penalty
     # dense1024's initial weights. authors: as tf.compat.v1.layers.dense gives them in their script,
     # glorot_normal kernels (normal truncated at 2 sd, rescaled to the Glorot variance) and, with
     # bias_initializer=None, glorot_uniform biases U(+-sqrt(3/units)); xavier: untruncated
@@ -93,9 +97,12 @@ class TrainConfig:
 
     steps: int = 500_000
     batch_size: int = 64
-    critic_steps: int = 5  # disc_training_ratio
-    lr_ae: float = 5e-4
-    lr_critic: float = 1e-4
+    # None/auto: the model kind's values (maae.kinds): the authors' 5 critic steps, RMSProp, lr 5e-4 (AE)
+    # and 1e-4 (critic) for MAAE and WAE; 1 adversary step, Adam, 1e-3 and 5e-4 for WAE-GAN.
+    critic_steps: int | None = None  # disc_training_ratio
+    optimiser: Literal["auto", "rmsprop", "adam"] = "auto"
+    lr_ae: float | None = None
+    lr_critic: float | None = None
     lr_gen: float = 1e-4
     lr_mask: float = 5e-4
     rmsprop_decay: float = 0.9  # TF's default
@@ -103,6 +110,9 @@ class TrainConfig:
     # start of the squared-gradient average: 1 as in the authors' tf.train.RMSPropOptimizer (its "rms"
     # slot starts at ones); 0 as Keras and PyTorch start it.
     rmsprop_init: float = 1.0
+    adam_beta1: float = 0.5  # Adam as TF's AdamOptimizer (Tolstikhin et al.: beta1 0.5, TF's beta2, eps)
+    adam_beta2: float = 0.999
+    adam_eps: float = 1e-8
     # lambda3 doubles every lambda3_interval iterations, before the mask updates of iterations
     # interval + 1, 2 interval + 1, ... (the authors' numbering); None: the authors' 4R, with
     # R = 75 if m <= 20 else min(10000, floor(112.5 m)).
@@ -111,8 +121,10 @@ class TrainConfig:
     # authors' drop after their 0-based step 5R, i.e. from iteration 5R + 2; with the mask off they
     # set R = 0, so the WAE's drop comes from iteration 2.
     # loss_scale (authors): the losses are multiplied by 1/factor (close to a no-op under RMSProp);
-    # lr: the learning rates are divided by it; none: no drop.
-    lr_drop: Literal["loss_scale", "lr", "none"] = "loss_scale"
+    # lr: the learning rates are divided by it; none: no drop. milestones (WAE-GAN): the AE and adversary
+    # learning rates halve after 30% of the run and fall 5x more after 50% (Tolstikhin et al.'s epochs
+    # 30 and 50 of 100). auto: the model kind's (loss_scale; WAE-GAN milestones).
+    lr_drop: Literal["auto", "loss_scale", "lr", "milestones", "none"] = "auto"
     lr_drop_step: int | None = None
     lr_drop_factor: float = 5.0
     # When set, lambda3_interval, lr_drop_step, checkpoint_every and log_every are multiplied by
@@ -170,6 +182,8 @@ _NON_NEGATIVE = {
     "train.steps",
     "train.seed",
     "model.alpha1",
+    "train.adam_beta1",
+    "train.adam_beta2",
     "model.alpha2",
     "model.gamma",
     "model.gp_weight",
@@ -189,6 +203,8 @@ _POSITIVE_FLOATS = {
     "train.lr_mask",
     "train.rmsprop_eps",
     "train.lr_drop_factor",
+    "model.gan_lambda",
+    "train.adam_eps",
 }
 
 
@@ -292,8 +308,9 @@ def _check_consistency(cfg: RunConfig) -> None:
         raise ConfigError(
             f"model.width: applies to the MLP architectures ({', '.join(MLP_ARCHITECTURES)}), not {arch}"
         )
-    if not 0 <= cfg.train.rmsprop_decay < 1:
-        raise ConfigError(f"train.rmsprop_decay: must be in [0, 1), got {cfg.train.rmsprop_decay}")
+    for key in ("rmsprop_decay", "adam_beta1", "adam_beta2"):
+        if not 0 <= getattr(cfg.train, key) < 1:
+            raise ConfigError(f"train.{key}: must be in [0, 1), got {getattr(cfg.train, key)}")
     if cfg.model.active_threshold > 1:
         raise ConfigError(f"model.active_threshold: must be in [0, 1], got {cfg.model.active_threshold}")
     if cfg.data.name == "synthetic" and cfg.model.recon in ("bce", "bce_clipped"):
@@ -344,14 +361,22 @@ def resolve(cfg: RunConfig) -> RunConfig:
     from maae.nets import default_arch
 
     model = cfg.model
-    changes: dict[str, Any] = {}
+    changes: dict[str, dict[str, Any]] = {"model": {}, "train": {}}
+    for key, value in MODEL_KINDS[model.kind].defaults.items():
+        section, name = key.split(".")
+        if getattr(getattr(cfg, section), name) in (None, "auto"):
+            changes[section][name] = value
     if model.arch == "auto":
-        changes["arch"] = default_arch(cfg.data.name)
-    if model.recon == "auto":
-        changes["recon"] = "mse" if cfg.data.name == "synthetic" else "bce_clipped"
+        changes["model"]["arch"] = default_arch(cfg.data.name)
+    if model.recon == "auto" and "recon" not in changes["model"]:
+        changes["model"]["recon"] = "mse" if cfg.data.name == "synthetic" else "bce_clipped"
     if model.lambda3 is None:
-        changes["lambda3"] = 2.0 / model.m
-    return dataclasses.replace(cfg, model=dataclasses.replace(model, **changes))
+        changes["model"]["lambda3"] = 2.0 / model.m
+    return dataclasses.replace(
+        cfg,
+        model=dataclasses.replace(model, **changes["model"]),
+        train=dataclasses.replace(cfg.train, **changes["train"]),
+    )
 
 
 def dumps(cfg: RunConfig) -> str:

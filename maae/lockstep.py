@@ -69,7 +69,7 @@ def optimiser_slots(state: TrainingState) -> dict[str, torch.Tensor]:
     tf_name = {id(p): name for name, (p, _) in parameter_names(state).items()}
     return {
         f"{opt_name}/{tf_name[id(p)]}": ms
-        for opt_name, opt in state.opts.all().items()
+        for opt_name, opt in state.opts.items()
         for p, ms in zip(opt.params, opt.ms, strict=True)
     }
 

@@ -1,10 +1,13 @@
-"""The four losses of supplement §9.1 (Eqs. 15-18), one function each, plus their parts.
+"""The four losses of supplement §9.1 (Eqs. 15-18), one function each, plus their parts, and beside
+them the two of WAE-GAN's Jensen-Shannon adversary (Tolstikhin et al.).
 
 Codes are passed unmasked (z_hat = E(x), z ~ N(0, I)) together with mu, so that each loss applies
 the mask exactly where the equation does. The WAE passes mu = 1.
 """
 
 from __future__ import annotations
+
+import math
 
 import torch
 import torch.nn.functional as F
@@ -17,7 +20,8 @@ KERAS_EPSILON = 1e-7
 def reconstruction(x: torch.Tensor, logits: torch.Tensor, activation: str, kind: str) -> torch.Tensor:
     """Mean over the batch of the reconstruction error, the first term of Eqs. 15 and 18.
 
-    ``l2``: ||x - x_hat|| per sample (the paper's norm); ``mse``: mean squared error;
+    ``l2``: ||x - x_hat|| per sample (the paper's norm); ``l2sq``: ||x - x_hat||^2 per sample
+    (Tolstikhin et al.'s cost, which they weight by 0.05); ``mse``: mean squared error;
     ``bce_clipped``: the authors' Keras BinaryCrossentropy on sigmoid probabilities, clipped to
     [eps, 1 - eps] and averaged over pixels, -mean(x log(p + eps) + (1 - x) log(1 - p + eps)): a
     pixel whose probability is clipped gets no gradient; ``bce``: the same from logits, unclipped.
@@ -33,6 +37,8 @@ def reconstruction(x: torch.Tensor, logits: torch.Tensor, activation: str, kind:
     diff = (x - x_hat).flatten(1)
     if kind == "l2":
         return diff.pow(2).sum(1).add(1e-12).sqrt().mean()
+    if kind == "l2sq":
+        return diff.pow(2).sum(1).mean()
     if kind == "mse":
         return diff.pow(2).mean()
     raise ValueError(f"unknown reconstruction loss {kind!r}")
@@ -130,3 +136,23 @@ def mask_loss(
 ) -> torch.Tensor:
     """L_mask (Eqs. 10 and 18): lambda1 recon + lambda2 (1 + omega)^2 + lambda3 sum|mu(mu - 1)|."""
     return lambda1 * rec + lambda2 * (1 + omega).pow(2) + lambda3 * binarising_term(mu)
+
+
+def gan_adversary_loss(
+    adversary: nn.Module, z: torch.Tensor, z_hat: torch.Tensor, gan_lambda: float
+) -> tuple[torch.Tensor, torch.Tensor]:
+    """WAE-GAN's latent adversary (Tolstikhin et al., Algorithm 1): lambda times the cross-entropy of
+    telling prior draws (label 1) from codes (label 0) on D's logits, i.e. the standard
+    (Jensen-Shannon) GAN loss. Returns (loss, its divergence estimate log 4 - CE_prior - CE_code,
+    2 JS(P_z, Q_z) at the optimal adversary: 0 when it cannot tell them apart)."""
+    logits_prior, logits_code = adversary(torch.cat([z, z_hat])).squeeze(1).chunk(2)
+    ce_prior = F.binary_cross_entropy_with_logits(logits_prior, torch.ones_like(logits_prior))
+    ce_code = F.binary_cross_entropy_with_logits(logits_code, torch.zeros_like(logits_code))
+    return gan_lambda * (ce_prior + ce_code), math.log(4.0) - (ce_prior + ce_code).detach()
+
+
+def gan_penalty(adversary: nn.Module, z_hat: torch.Tensor) -> torch.Tensor:
+    """The encoder's penalty D_GAN in WAE-GAN's objective, non-saturating as in their code:
+    -mean log D(z_hat), the cross-entropy of the codes against the prior's label."""
+    logits = adversary(z_hat).squeeze(1)
+    return F.binary_cross_entropy_with_logits(logits, torch.ones_like(logits))

@@ -13,11 +13,14 @@ from __future__ import annotations
 import math
 from dataclasses import dataclass
 
-from maae.config import RunConfig
+from maae.config import RunConfig, resolve
 from maae.kinds import kind
 
 # Iteration i is the authors' step i - 1; a drop "after step s" applies from iteration s + 2.
 _DROP_OFFSET = 2
+# Tolstikhin et al.'s MNIST schedule: both learning rates halved after epoch 30 of 100, and divided by 5
+# more after epoch 50 (tolstikhin/wae, wae.py lr_schedule "manual"), as fractions of the run.
+MILESTONES = ((0.3, 0.5), (0.5, 0.2))
 
 
 @dataclass(frozen=True)
@@ -37,6 +40,7 @@ def authors_r(m: int) -> int:
 
 def make_schedule(cfg: RunConfig) -> Schedule:
     """Resolve the config's schedule options (None: the authors' values) and scale them to the run."""
+    cfg = resolve(cfg)
     tc = cfg.train
     scale = tc.steps / tc.schedule_reference_steps if tc.schedule_reference_steps else 1.0
 
@@ -46,7 +50,7 @@ def make_schedule(cfg: RunConfig) -> Schedule:
     r = authors_r(cfg.model.m)
     interval = scaled(tc.lambda3_interval if tc.lambda3_interval is not None else 4 * r)
     drop = None
-    if tc.lr_drop != "none":
+    if tc.lr_drop in ("loss_scale", "lr"):
         if tc.lr_drop_step is not None:
             drop = scaled(tc.lr_drop_step)
         else:  # the authors' drop follows step 5R, with R = 0 when the mask is off
@@ -76,8 +80,17 @@ def loss_scale_at(step: int, cfg: RunConfig, schedule: Schedule) -> float:
     return 1.0
 
 
-def lr_at(step: int, base: float, cfg: RunConfig, schedule: Schedule) -> float:
-    """The AE or mask learning rate at iteration ``step`` (``lr`` drop: divided by the factor)."""
-    if cfg.train.lr_drop == "lr" and dropped(step, schedule):
-        return base / cfg.train.lr_drop_factor
-    return base
+def lr_factor_at(step: int, cfg: RunConfig, schedule: Schedule, optimiser: str) -> float:
+    """The factor on an optimiser's (ae, critic, gen, mask) base learning rate at iteration ``step``:
+    ``lr`` divides the AE and mask rates after the drop; ``milestones`` (WAE-GAN) halves the AE and
+    adversary rates after 30% of the run and divides them by 5 more after 50%."""
+    tc = cfg.train
+    if tc.lr_drop == "lr" and optimiser in ("ae", "mask") and dropped(step, schedule):
+        return 1.0 / tc.lr_drop_factor
+    if tc.lr_drop == "milestones" and optimiser in ("ae", "critic"):
+        factor = 1.0
+        for fraction, multiplier in MILESTONES:
+            if step > fraction * tc.steps:
+                factor *= multiplier
+        return factor
+    return 1.0

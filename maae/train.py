@@ -29,10 +29,19 @@ from maae import io, provenance
 from maae.config import ConfigError, RunConfig, resolve
 from maae.data import data_shape, load_split, to_model_input
 from maae.kinds import kind
-from maae.losses import ae_loss, critic_loss, generator_loss, mask_loss, reconstruction, wasserstein_estimate
+from maae.losses import (
+    ae_loss,
+    critic_loss,
+    gan_adversary_loss,
+    gan_penalty,
+    generator_loss,
+    mask_loss,
+    reconstruction,
+    wasserstein_estimate,
+)
 from maae.model import MaskAAE, build_model
-from maae.optim import RMSProp
-from maae.schedules import lambda3_at, loss_scale_at, lr_at, make_schedule
+from maae.optim import Adam, RMSProp
+from maae.schedules import lambda3_at, loss_scale_at, lr_factor_at, make_schedule
 
 log = logging.getLogger("maae.train")
 
@@ -57,28 +66,33 @@ def _has_batchnorm(module: nn.Module) -> bool:
     return any(isinstance(x, nn.modules.batchnorm._BatchNorm) for x in module.modules())
 
 
-class _Optimisers:
-    """One RMSProp per loss, as in Algorithm 2 (the generator's is separate from the AE's)."""
-
-    def __init__(self, model: MaskAAE, cfg: RunConfig):
-        tc = cfg.train
-
-        def rmsprop(params: list[nn.Parameter], lr: float) -> RMSProp:
-            return RMSProp(params, lr, tc.rmsprop_decay, tc.rmsprop_eps, tc.rmsprop_init)
-
-        self.ae = rmsprop([*model.encoder.parameters(), *model.decoder.parameters()], tc.lr_ae)
-        self.critic = rmsprop(list(model.critic.parameters()), tc.lr_critic)
-        self.gen = rmsprop(list(model.encoder.parameters()), tc.lr_gen)
-        self.mask = rmsprop([model.mask.theta], tc.lr_mask) if model.mask is not None else None
-
-    def all(self) -> dict[str, RMSProp]:
-        opts = {"ae": self.ae, "critic": self.critic, "gen": self.gen}
-        if self.mask is not None:
-            opts["mask"] = self.mask
-        return opts
+Optimiser = RMSProp | Adam
+# The config option holding each optimiser's base learning rate.
+BASE_LR = {"ae": "lr_ae", "critic": "lr_critic", "gen": "lr_gen", "mask": "lr_mask"}
 
 
-def _descend(opt: RMSProp, loss: torch.Tensor) -> None:
+def make_optimisers(model: MaskAAE, cfg: RunConfig) -> dict[str, Optimiser]:
+    """One optimiser per loss, as in Algorithm 2 (the generator's separate from the AE's): ae, critic,
+    gen (WGAN-GP models) and mask (MAAE)."""
+    tc, mk = cfg.train, kind(cfg.model.kind)
+
+    def new(params: list[nn.Parameter], lr: float) -> Optimiser:
+        if tc.optimiser == "adam":
+            return Adam(params, lr, tc.adam_beta1, tc.adam_beta2, tc.adam_eps)
+        return RMSProp(params, lr, tc.rmsprop_decay, tc.rmsprop_eps, tc.rmsprop_init)
+
+    opts = {
+        "ae": new([*model.encoder.parameters(), *model.decoder.parameters()], tc.lr_ae),
+        "critic": new(list(model.critic.parameters()), tc.lr_critic),
+    }
+    if mk.generator_step:
+        opts["gen"] = new(list(model.encoder.parameters()), tc.lr_gen)
+    if mk.mask:
+        opts["mask"] = new([model.mask.theta], tc.lr_mask)
+    return opts
+
+
+def _descend(opt: Optimiser, loss: torch.Tensor) -> None:
     """One update of the optimiser's parameters on ``loss``; autograd computes only their gradients."""
     opt.step(list(torch.autograd.grad(loss, opt.params)))
 
@@ -87,7 +101,9 @@ def _descend(opt: RMSProp, loss: torch.Tensor) -> None:
 class IterationInputs:
     """The randomness of one iteration; Algorithm 2 draws afresh for every sub-step."""
 
-    x: torch.Tensor  # [sub-steps, B, *shape]: the batches of the AE, k critic, generator (and mask) steps
+    # [batches, B, *shape]: the batches of the AE, k critic (WGAN-GP; the GAN's adversary reuses the AE
+    # step's), generator (WGAN-GP) and mask (MAAE) steps
+    x: torch.Tensor
     prior: torch.Tensor  # [k (+1), B, m]: z ~ N(0, I) for each critic step (and the mask step)
     beta: torch.Tensor  # [k, B]: the gradient penalty's interpolation weight on the prior side
 
@@ -112,7 +128,8 @@ class TrainingState:
         self.gen = torch.Generator().manual_seed(cfg.train.seed)
         self.model = build_model(cfg, shape, self.gen).to(device)
         self.encoder_has_bn = _has_batchnorm(self.model.encoder)
-        self.opts = _Optimisers(self.model, cfg)
+        self.kind = kind(cfg.model.kind)
+        self.opts = make_optimisers(self.model, cfg)
         self.step = 0
         self.train_seconds = 0.0
 
@@ -124,27 +141,26 @@ class TrainingState:
 
     def draw(self, data: torch.Tensor) -> IterationInputs:
         """The next iteration's batches, prior draws and penalty weights, from the state's generator."""
-        b, k, m = self.cfg.train.batch_size, self.cfg.train.critic_steps, self.model.m
-        has_mask = self.model.mask is not None
-        n_batches = k + (3 if has_mask else 2)
+        b, k, m, mk = self.cfg.train.batch_size, self.cfg.train.critic_steps, self.model.m, self.kind
+        n_batches = 1 + (0 if mk.adversary_reuses_ae_batch else k) + mk.generator_step + mk.mask
         idx = torch.randint(data.shape[0], (n_batches * b,), generator=self.gen)
         x = to_model_input(data[idx.to(data.device)]).view(n_batches, b, *self.shape)
         prior = torch.randn((k + 1, b, m), generator=self.gen).to(self.device)
         beta = torch.rand((k, b), generator=self.gen).to(self.device)
-        return IterationInputs(x, prior if has_mask else prior[:k], beta)
+        return IterationInputs(x, prior if mk.mask else prior[:k], beta)
 
     def state_dict(self) -> dict[str, Any]:
         return {
             "step": self.step,
             "model": self.model.state_dict(),
-            "optimisers": {k: o.state_dict() for k, o in self.opts.all().items()},
+            "optimisers": {k: o.state_dict() for k, o in self.opts.items()},
             "generator": self.gen.get_state(),
             "train_seconds": self.train_seconds,
         }
 
     def load_state_dict(self, state: dict[str, Any]) -> None:
         self.model.load_state_dict(state["model"])
-        for name, opt in self.opts.all().items():
+        for name, opt in self.opts.items():
             opt.load_state_dict(state["optimisers"][name])
         self.gen.set_state(state["generator"])
         self.step = state["step"]
@@ -158,24 +174,32 @@ def iteration(
     state: TrainingState, inputs: IterationInputs, observe: Observer | None = None
 ) -> dict[str, torch.Tensor]:
     """Algorithm 2's loop body for iteration ``state.step + 1`` (which it advances to); returns the
-    last value of each loss (detached, before its update) for the log."""
+    last value of each loss (detached, before its update) for the log.
+
+    MAAE and WAE: AE, k critic, generator (and mask) steps, each on a fresh batch. WAE-GAN
+    (Tolstikhin et al.'s Algorithm 1): the AE step with the adversary's penalty, then the adversary
+    on the same batch, re-encoded."""
     state.step += 1
-    step, cfg, model, opts = state.step, state.cfg, state.model, state.opts
+    step, cfg, model, mk = state.step, state.cfg, state.model, state.kind
     k = cfg.train.critic_steps
-    for opt, base in ((opts.ae, cfg.train.lr_ae), (opts.mask, cfg.train.lr_mask)):
-        if opt is not None:
-            opt.lr = lr_at(step, base, cfg, state.schedule)
+    for name, opt in state.opts.items():
+        opt.lr = getattr(cfg.train, BASE_LR[name]) * lr_factor_at(step, cfg, state.schedule, name)
     loss_scale = loss_scale_at(step, cfg, state.schedule)
     note = observe or (lambda kind, loss: None)
 
     mu = model.mu().detach()
     out = _ae_step(state, inputs.x[0], mu, loss_scale)
     note("ae", out["loss_ae"])
-    out |= _critic_steps(state, inputs.x[1 : k + 1], inputs.prior[:k], inputs.beta, mu, note)
-    out |= _generator_step(state, inputs.x[k + 1], mu)
-    note("gen", out["loss_gen"])
-    if model.mask is not None:
-        out |= _mask_step(state, inputs.x[k + 2], inputs.prior[k], loss_scale)
+    if mk.adversary_reuses_ae_batch:
+        critic_x, rest = inputs.x[:1].expand(k, *inputs.x.shape[1:]), inputs.x[1:]
+    else:
+        critic_x, rest = inputs.x[1 : k + 1], inputs.x[k + 1 :]
+    out |= _critic_steps(state, critic_x, inputs.prior[:k], inputs.beta, mu, note)
+    if mk.generator_step:
+        out |= _generator_step(state, rest[0], mu)
+        note("gen", out["loss_gen"])
+    if mk.mask:
+        out |= _mask_step(state, rest[-1], inputs.prior[k], loss_scale)
         note("mask", out["loss_mask"])
     return out
 
@@ -198,7 +222,9 @@ def _ae_step(
         gamma=mc.gamma,
         var_form=mc.var_penalty,
     )
-    _descend(state.opts.ae, loss * loss_scale)
+    if state.kind.adversary == "gan":  # WAE-GAN: + lambda D_GAN, the encoder's non-saturating penalty
+        loss = loss + mc.gan_lambda * gan_penalty(model.critic, mu * z_hat)
+    _descend(state.opts["ae"], loss * loss_scale)
     return {"loss_ae": loss.detach(), "recon": rec.detach()}
 
 
@@ -219,8 +245,13 @@ def _critic_steps(
         else:
             codes = model.encoder(xs.flatten(0, 1)).view(*xs.shape[:2], model.m)
     for z, z_hat, b in zip(prior, codes, beta, strict=True):
-        loss, omega = critic_loss(model.critic, z, z_hat, mu, b, gp_weight=mc.gp_weight, gp_point=mc.gp_point)
-        _descend(state.opts.critic, loss)
+        if state.kind.adversary == "gan":
+            loss, omega = gan_adversary_loss(model.critic, mu * z, mu * z_hat, mc.gan_lambda)
+        else:
+            loss, omega = critic_loss(
+                model.critic, z, z_hat, mu, b, gp_weight=mc.gp_weight, gp_point=mc.gp_point
+            )
+        _descend(state.opts["critic"], loss)
         note("critic", loss.detach())
     return {"loss_dm": loss.detach(), "omega": omega.detach()}
 
@@ -228,7 +259,7 @@ def _critic_steps(
 def _generator_step(state: TrainingState, x: torch.Tensor, mu: torch.Tensor) -> dict[str, torch.Tensor]:
     """L_gen (Eq. 16): the encoder alone moves its codes towards the prior."""
     loss = generator_loss(state.model.critic, mu * state.model.encoder(x))
-    _descend(state.opts.gen, loss)
+    _descend(state.opts["gen"], loss)
     return {"loss_gen": loss.detach()}
 
 
@@ -243,7 +274,7 @@ def _mask_step(
     rec = reconstruction(x, model.decoder(mu * z_hat), model.output_activation, mc.recon)
     omega = wasserstein_estimate(model.critic, mu * z, mu * z_hat)
     loss = mask_loss(rec, omega, mu, mc.lambda1, mc.lambda2, state.lambda3)
-    _descend(state.opts.mask, loss * loss_scale)
+    _descend(state.opts["mask"], loss * loss_scale)
     model.mask.project_()
     return {"loss_mask": loss.detach()}
 
@@ -355,7 +386,8 @@ class Trainer:
     @property
     def _loss_names(self) -> tuple[str, ...]:
         """The losses this model has: a WAE has no L_mask."""
-        return LOSS_NAMES if kind(self.cfg.model.kind).mask else LOSS_NAMES[:-1]
+        mk = kind(self.cfg.model.kind)
+        return ("loss_ae", "loss_dm") + ("loss_gen",) * mk.generator_step + ("loss_mask",) * mk.mask
 
     def _raise_if_bad(self, bad: torch.Tensor, last_good: int) -> None:
         if bool(bad.any()):

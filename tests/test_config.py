@@ -152,8 +152,30 @@ def test_resolve_fills_implicit_choices(name: str, m: int, arch: str, recon: str
 
 
 def test_resolve_keeps_explicit_choices() -> None:
-    cfg = RunConfig().replace(
-        **{"data.name": "mnist", "model.arch": "conv28", "model.recon": "l2", "model.lambda3": 0.3}
+    explicit = {
+        **{"model.arch": "conv28", "model.recon": "l2", "model.lambda3": 0.3, "model.alpha1": 2.0},
+        **{"train.critic_steps": 3, "train.lr_ae": 1e-3, "train.optimiser": "adam", "train.lr_drop": "none"},
+    }
+    cfg = RunConfig().replace(**{"data.name": "mnist", **explicit})
+    resolved = resolve(cfg)
+    for key, value in explicit.items():
+        section, name = key.split(".")
+        assert getattr(getattr(resolved, section), name) == value, key
+    assert resolved.train.lr_critic == 1e-4  # left to the model kind
+    assert resolve(resolved) == resolved
+
+
+@pytest.mark.parametrize(
+    ("kind", "expected"),
+    [
+        ("maae", {"critic_steps": 5, "optimiser": "rmsprop", "lr_ae": 5e-4, "lr_critic": 1e-4}),
+        ("wae_gan", {"critic_steps": 1, "optimiser": "adam", "lr_ae": 1e-3, "lr_critic": 5e-4}),
+    ],
+)
+def test_resolve_takes_the_model_kinds_defaults(kind: str, expected: dict) -> None:
+    resolved = resolve(RunConfig().replace(**{"data.name": "mnist", "model.kind": kind}))
+    assert {k: getattr(resolved.train, k) for k in expected} == expected
+    assert resolved.train.lr_drop == ("loss_scale" if kind == "maae" else "milestones")
+    assert (resolved.model.recon, resolved.model.alpha1) == (
+        ("bce_clipped", 1.0) if kind == "maae" else ("l2sq", 0.05)
     )
-    assert resolve(cfg).model == cfg.model
-    assert resolve(resolve(cfg)) == resolve(cfg)

@@ -6,8 +6,8 @@ import math
 
 import pytest
 
-from maae.config import RunConfig
-from maae.schedules import authors_r, dropped, lambda3_at, loss_scale_at, lr_at, make_schedule
+from maae.config import RunConfig, resolve
+from maae.schedules import authors_r, dropped, lambda3_at, loss_scale_at, lr_factor_at, make_schedule
 
 
 def authors_sequence(m: int, steps: int, mask: bool = True) -> tuple[list[float], list[float]]:
@@ -29,7 +29,7 @@ def authors_sequence(m: int, steps: int, mask: bool = True) -> tuple[list[float]
 
 @pytest.mark.parametrize("m", [16, 24])
 def test_lambda3_and_loss_scale_follow_the_authors_iteration_by_iteration(m: int) -> None:
-    cfg = RunConfig().replace(**{"model.m": m})
+    cfg = resolve(RunConfig().replace(**{"model.m": m}))
     schedule = make_schedule(cfg)
     steps = 70_000 if m > 20 else 6_000  # past several doublings, the drop and (m = 16) the cap
     lambdas, factors = authors_sequence(m, steps)
@@ -42,7 +42,7 @@ def test_lambda3_and_loss_scale_follow_the_authors_iteration_by_iteration(m: int
 
 
 def test_the_wae_drops_from_iteration_two() -> None:
-    cfg = RunConfig().replace(**{"model.m": 16, "model.kind": "wae"})
+    cfg = resolve(RunConfig().replace(**{"model.m": 16, "model.kind": "wae"}))
     schedule = make_schedule(cfg)
     _, factors = authors_sequence(16, 10, mask=False)
     assert factors == [1.0] + [0.2] * 9
@@ -51,11 +51,14 @@ def test_the_wae_drops_from_iteration_two() -> None:
 
 
 def test_explicit_drop_step_and_lr_mode() -> None:
-    cfg = RunConfig().replace(**{"train.lr_drop": "lr", "train.lr_drop_step": 375, "model.kind": "wae"})
+    cfg = resolve(
+        RunConfig().replace(**{"train.lr_drop": "lr", "train.lr_drop_step": 375, "model.kind": "wae"})
+    )
     schedule = make_schedule(cfg)
     assert [dropped(i, schedule) for i in (374, 375)] == [False, True]
-    assert lr_at(374, 5e-4, cfg, schedule) == 5e-4
-    assert lr_at(375, 5e-4, cfg, schedule) == pytest.approx(1e-4)
+    assert lr_factor_at(374, cfg, schedule, "ae") == 1.0
+    assert lr_factor_at(375, cfg, schedule, "ae") == pytest.approx(0.2)
+    assert lr_factor_at(375, cfg, schedule, "critic") == 1.0
     assert loss_scale_at(375, cfg, schedule) == 1.0  # lr mode leaves the loss alone
 
 
@@ -70,3 +73,14 @@ def test_uncapped_lambda3_does_not_overflow() -> None:
 
 def test_authors_r() -> None:
     assert [authors_r(m) for m in (16, 20, 24, 100)] == [75, 75, 2700, 10_000]
+
+
+def test_wae_gan_milestones() -> None:
+    """Tolstikhin et al.: AE and adversary rates halved after 30% of the run, 5x lower again after 50%."""
+    cfg = resolve(RunConfig().replace(**{"model.kind": "wae_gan", "train.steps": 100}))
+    assert (cfg.train.lr_drop, cfg.train.optimiser) == ("milestones", "adam")
+    schedule = make_schedule(cfg)
+    factors = [lr_factor_at(i, cfg, schedule, "ae") for i in (1, 30, 31, 50, 51, 100)]
+    assert factors == pytest.approx([1, 1, 0.5, 0.5, 0.1, 0.1])
+    assert lr_factor_at(51, cfg, schedule, "critic") == pytest.approx(0.1)
+    assert loss_scale_at(51, cfg, schedule) == 1.0 and schedule.lr_drop_step is None
