@@ -69,6 +69,16 @@ def grid(cfg: dict[str, Any], dataset: str) -> list[int]:
     return sorted(set(range(m["start"], m["stop"] + 1, m["step"])) | set(m["extra"]))
 
 
+def runs(cfg: dict[str, Any], dataset: str) -> list[tuple[str, int, int]]:
+    """(model, m, seed) of every run of a data set: the whole m grid for ``models``, the Table 1/2
+    capacity alone for ``capacity_models`` (e.g. WAE-GAN beside the grid)."""
+    info = cfg["datasets"][dataset]
+    seeds = info["seeds"]
+    return [(model, m, seed) for model in info["models"] for m in grid(cfg, dataset) for seed in seeds] + [
+        (model, capacity(cfg, dataset), seed) for model in info["capacity_models"] for seed in seeds
+    ]
+
+
 def results_root(cfg: dict[str, Any]) -> Path:
     return Path(cfg["results"] or f"results/{cfg['scale']}")
 
@@ -165,7 +175,8 @@ def manifest(cfg: dict[str, Any], config_file: str | None = None) -> dict[str, A
             "n": info["data"].get("n", DataConfig.n) if info["data"]["name"] == "synthetic" else None,
             "status": status,
             "reason": reason,
-            "models": list(info["models"]),
+            "models": list(info["models"]) + list(info["capacity_models"]),
+            "runs": [list(run) for run in runs(cfg, name)],
             "m": grid(cfg, name),
             "seeds": list(info["seeds"]),
             "capacity": capacity(cfg, name),
@@ -191,11 +202,15 @@ def check(cfg: dict[str, Any]) -> None:
                 raise ConfigError(f"{where}.run.{dotted}: expected section.option, e.g. model.lambda1")
         values = grid(cfg, name)
         data_name = cfg["datasets"][name]["data"]["name"]
-        for i, model in enumerate(cfg["datasets"][name]["models"]):
-            if model not in MODEL_KINDS:
-                raise ConfigError(f"{where}.models.{i}: {model!r} is not one of {', '.join(MODEL_KINDS)}")
+        for key in ("models", "capacity_models"):
+            for i, model in enumerate(cfg["datasets"][name][key]):
+                if model not in MODEL_KINDS:
+                    raise ConfigError(f"{where}.{key}.{i}: {model!r} is not one of {', '.join(MODEL_KINDS)}")
+        grid_models, capacity_models = (cfg["datasets"][name][key] for key in ("models", "capacity_models"))
+        if both := sorted(set(grid_models) & set(capacity_models)):
+            raise ConfigError(f"{where}.capacity_models: {', '.join(both)} already in models (the grid)")
         try:
-            for model in cfg["datasets"][name]["models"]:
+            for model in [*grid_models, *capacity_models]:
                 run_config(cfg, name, model, values[-1], cfg["datasets"][name]["seeds"][0])
         except ConfigError as err:
             raise ConfigError(f"{where}: {err}") from None

@@ -66,13 +66,19 @@ def working(target: int) -> dict[str, dict[str, Law]]:
             "kde": lambda m, s: -160.0 - 4.0 * abs(m - target) + NOISE * s,
             "nac": lambda m, s: 0.040 + 0.001 * s,
         },
+        "wae_gan": {
+            "score": lambda m, s: 2.0 + 0.4 * abs(m - target) + NOISE * s,
+            "m_active": lambda m, s: m,
+            "kde": lambda m, s: -170.0 - 4.0 * abs(m - target) + NOISE * s,
+            "nac": lambda m, s: 0.045 + 0.001 * s,
+        },
     }
 
 
 def broken(target: int) -> dict[str, dict[str, Law]]:
     """A mask that does nothing: MAAE is the WAE."""
     laws = working(target)
-    return {"maae": laws["wae"], "wae": laws["wae"]}
+    return {"maae": laws["wae"], "wae": laws["wae"], "wae_gan": laws["wae"]}
 
 
 def runs_for(name: str, info: dict, laws: dict[str, dict[str, Law]]) -> list[dict[str, Any]]:
@@ -317,6 +323,20 @@ def test_table1_passes_and_fails_on_the_shared_metric() -> None:
     assert part(v, "cifar10").reason == "not in the test scale"
     v = verdict("table1_maae_beats_wae", inputs({"mnist": (info, broken(13))}))
     assert v.status == "fail"
+
+
+def test_table1_wae_gan_is_its_own_claim() -> None:
+    """MAAE against the suite's WAE-GAN, judged alike but apart from the mask-off WAE."""
+    info = dataset("mnist", n=None, m=(16, 32), capacity=32, models=["maae", "wae", "wae_gan"])
+    v = verdict("table1_maae_beats_wae_gan", inputs({"mnist": (info, working(13))}))
+    assert v.status == "pass" and "WAE-GAN − MAAE" in part(v, "mnist").evidence
+    laws = working(13)
+    laws["wae_gan"] = laws["maae"]  # a WAE-GAN as good as MAAE: no win beyond noise
+    assert verdict("table1_maae_beats_wae_gan", inputs({"mnist": (info, laws)})).status == "fail"
+    assert verdict("table1_maae_beats_wae", inputs({"mnist": (info, laws)})).status == "pass"
+    without = dataset("mnist", n=None, m=(16, 32), capacity=32)  # the scale trained no WAE-GAN
+    v = verdict("table1_maae_beats_wae_gan", inputs({"mnist": (without, working(13))}))
+    assert v.status == "not_run" and "no score for WAE-GAN at the capacity m = 32" in v.reason
 
 
 def test_table1_not_run_when_metrics_differ_or_data_are_missing() -> None:

@@ -134,3 +134,22 @@ def test_load_reads_yaml_and_overrides(tmp_path: Path) -> None:
     path.write_text("[1, 2]")
     with pytest.raises(ConfigError, match="expected a mapping"):
         scales.load(path)
+
+
+def test_capacity_models_run_at_the_capacity_alone() -> None:
+    cfg = minimal()
+    cfg["datasets"]["synthetic8"] |= {"capacity_models": ["wae_gan"], "seeds": [0, 1], "capacity": 8}
+    cfg = scales.validate(cfg)
+    runs = scales.runs(cfg, "synthetic8")
+    assert [r for r in runs if r[0] == "wae_gan"] == [("wae_gan", 8, 0), ("wae_gan", 8, 1)]
+    assert len(runs) == 2 * 2 * 2 + 2
+    assert scales.run_config(cfg, "synthetic8", "wae_gan", 8, 0).model.kind == "wae_gan"
+    assert scales.manifest(cfg)["datasets"]["synthetic8"]["models"] == ["maae", "wae", "wae_gan"]
+    for models, capacity_models, named in (
+        (["maae", "wae"], ["wae"], "capacity_models: wae already in models"),
+        (["maae"], ["gan"], "capacity_models.0: 'gan' is not one of"),
+    ):
+        bad = minimal()
+        bad["datasets"]["synthetic8"] |= {"models": models, "capacity_models": capacity_models}
+        with pytest.raises(ConfigError, match=named):
+            scales.validate(bad)

@@ -51,7 +51,8 @@ def test_paper_scale_plans_the_whole_grid(tmp_path: Path) -> None:
     assert done.returncode == 0, done.stderr[-2000:]
     counts = job_counts(done.stdout)
     # Synthetic8 16 m x 3 seeds, Synthetic16 40 m x 3 seeds, MNIST 17 m, three capacities; both models.
-    runs = 2 * (16 * 3 + 40 * 3 + 17 + 1 + 1 + 1)
+    # plus the WAE-GAN at each data set's capacity: 3 seeds on each synthetic set, 1 on each image set
+    runs = 2 * (16 * 3 + 40 * 3 + 17 + 1 + 1 + 1) + 2 * 3 + 4
     assert counts["train"] == counts["score"] == runs
     assert counts["prepare"] == counts["aggregate_dataset"] == 6
     assert counts["table"] == 3 and counts["verdict_report"] == 1 and counts["baseline"] == 1
@@ -62,7 +63,7 @@ def test_one_figure_plans_only_its_runs(tmp_path: Path) -> None:
     done = dry_run(tmp_path, "paper", "fig4a")
     assert done.returncode == 0, done.stderr[-2000:]
     counts = job_counts(done.stdout)
-    assert counts["train"] == counts["score"] == 2 * 16 * 3  # Synthetic8 only
+    assert counts["train"] == counts["score"] == 2 * 16 * 3 + 3  # Synthetic8 only (+ its WAE-GAN)
     assert counts["prepare"] == counts["aggregate_dataset"] == counts["figure"] == 1
     assert "mnist" not in done.stdout and "table" not in counts
 

@@ -132,13 +132,19 @@ def aggregate_dataset(results: str | Path, manifest: dict[str, Any], dataset: st
         run_row(
             results, run_dir(results, dataset, model, m, seed), manifest["scale"], dataset, info["metric"]
         )
-        for model in info["models"]
-        for m in info["m"]
-        for seed in info["seeds"]
+        for model, m, seed in planned_runs(info)
     ]
     frame = _ordered(pd.DataFrame(rows))
     io.write_text(results / "runs" / dataset / "runs.csv", frame.to_csv(index=False))
     return frame
+
+
+def planned_runs(info: dict[str, Any]) -> list[tuple[str, int, int]]:
+    """(model, m, seed) of a data set's runs from datasets.json; one written before the ``runs`` entry
+    (e.g. a committed reference run) had every model over the whole grid."""
+    if "runs" in info:
+        return [tuple(run) for run in info["runs"]]
+    return [(model, m, seed) for model in info["models"] for m in info["m"] for seed in info["seeds"]]
 
 
 def _ordered(frame: pd.DataFrame) -> pd.DataFrame:

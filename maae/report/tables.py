@@ -26,7 +26,11 @@ from maae.report.aggregate import COLUMN_NAMES, load_manifest, load_runs, unavai
 from maae.report.tablefmt import CSV_COLUMNS, Table, write
 
 MODELS = (("wae", "WAE"), ("maae", "MAAE"))
-SUITE_LABELS = {"maae": "MAAE", "wae": "WAE (MAAE with the mask off)"}
+SUITE_LABELS = {
+    "maae": "MAAE",
+    "wae": "WAE (MAAE with the mask off)",
+    "wae_gan": "WAE-GAN (Tolstikhin et al.'s settings)",
+}
 NEEDED_RUN_COLUMNS = (
     "dataset", "model", "m", "seed", "steps", "score_metric", "score", "metric_backbone", "m_active", "nac",
     "nac_abs_corr", "kde", "n_generated", "n_real", "n_codes", "kde_n_fit", "code_version",

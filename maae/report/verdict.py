@@ -226,7 +226,7 @@ def table1_rows(inp: Inputs) -> list[dict[str, Any]]:
                 barrier = (
                     f"suite metric {suite['suite_metric']} is not the paper's {t1['metric']}: not compared"
                 )
-            note = counterparts["table1_note"] if model == "wae" else ""
+            note = counterparts["table1_note"] if model == "wae_gan" else ""
             rows.append(
                 _row(
                     "Table 1",

@@ -60,9 +60,8 @@ def runs_of(dataset, filename, models=None):
     info = MANIFEST["datasets"][dataset]
     return [
         run_folder(dataset, model, m, seed) / filename
-        for model in (models or info["models"])
-        for m in info["m"]
-        for seed in info["seeds"]
+        for model, m, seed in info["runs"]
+        if models is None or model in models
     ]
 
 

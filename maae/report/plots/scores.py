@@ -47,6 +47,9 @@ def _wae_panel(ax: Axes, results: Results, dataset: str) -> None:
     ax.plot(best, stats.loc[best, "mean"], "k*", ms=14, zorder=3, label=f"minimum at m = {best}")
     if info.get("n"):
         ax.axvline(info["n"], color="grey", ls="--", lw=1, label=f"n = {info['n']}")
+    if "wae_gan" in info["models"]:  # Tolstikhin et al.'s WAE-GAN, where the scale trained it
+        gan = results.runs_of(dataset, "wae_gan")
+        band(ax, by_m(gan), COLORS["wae_gan"], MODEL_LABELS["wae_gan"], marker="D")
     ax.set_xlabel("latent size m")
     ax.set_ylabel(metric_label(rows))
     ax.set_title(f"{dataset}\n{score_text(rows)}\n{run_facts(rows)}", fontsize=9)
@@ -68,10 +71,11 @@ def fig1(results: Results, datasets: list[str]) -> tuple[Figure, list[str]]:
 
 
 def fig4(results: Results, dataset: str) -> tuple[Figure, list[str]]:
-    """MAAE and WAE score (left axis) and MAAE's m_A (right axis) against m, with m_A = n and m_A = m."""
+    """Each model's score (left axis; MAAE, WAE and, where trained, WAE-GAN) and MAAE's m_A (right axis)
+    against m, with m_A = n and m_A = m."""
     info = results.dataset(dataset)
     rows, problems = {}, []
-    for model in ("maae", "wae"):
+    for model in [k for k in MODEL_LABELS if k in ("maae", "wae") or k in info["models"]]:
         try:
             rows[model] = results.runs_of(dataset, model)
         except Unavailable as err:
