@@ -31,6 +31,7 @@ import torch
 
 from maae.config import RunConfig
 from maae.data import load_split
+from maae.kinds import MODEL_KINDS
 from maae.metrics.frechet import frechet_distance_between
 from maae.model import load_trained
 from maae.sample import sample
@@ -43,7 +44,7 @@ CPU_RECIPE = {"model.lambda1": 30.0, "train.lr_mask": 5e-3}
 def run_config(
     n: int,
     m: int,
-    mask: bool,
+    model: str,
     seed: int,
     steps: int,
     root: str,
@@ -59,7 +60,7 @@ def run_config(
             "data.n": n,
             "data.root": root,
             "model.m": m,
-            "model.kind": "maae" if mask else "wae",
+            "model.kind": model,
             "train.steps": steps,
             "train.seed": seed,
             "train.threads": 1,
@@ -105,7 +106,7 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("--m", type=int, nargs="+", default=[16, 24], help="model capacities (default 16 24)")
     p.add_argument("--seeds", type=int, nargs="+", default=[0, 1, 2])
     p.add_argument("--steps", type=int, default=20_000, help="iterations per run (default 20000)")
-    p.add_argument("--models", nargs="+", default=["maae", "wae"], choices=["maae", "wae"])
+    p.add_argument("--models", nargs="+", default=["maae", "wae"], choices=list(MODEL_KINDS))
     p.add_argument("--jobs", type=int, default=2, help="runs in parallel, one thread each (default 2)")
     p.add_argument("--samples", type=int, default=10_000, help="generated and test points for FD")
     p.add_argument("--out", type=Path, default=REPO / "results" / "synthetic_recovery")
@@ -114,14 +115,12 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("--lambda1", type=float, default=CPU_RECIPE["model.lambda1"], help="lambda1 of L_mask")
     args = p.parse_args(argv)
 
-    load_split(run_config(args.n, args.m[0], True, 0, 1, args.data_root).data, "train")  # cache once
+    load_split(run_config(args.n, args.m[0], "maae", 0, 1, args.data_root).data, "train")  # cache once
     jobs = []
     for m in args.m:
         for model in args.models:
             for seed in args.seeds:
-                cfg = run_config(
-                    args.n, m, model == "maae", seed, args.steps, args.data_root, args.bf16, args.lambda1
-                )
+                cfg = run_config(args.n, m, model, seed, args.steps, args.data_root, args.bf16, args.lambda1)
                 out = (
                     args.out
                     / ("bf16" if args.bf16 else "")
@@ -139,23 +138,23 @@ def main(argv: list[str] | None = None) -> int:
         f"\nSynthetic{args.n}{' (bf16 autocast)' if args.bf16 else ''}: {args.steps} iterations per run; "
         f"FD on the raw data, {args.samples} generated vs {args.samples} test points"
     )
-    print(f"{'model':<6}{'m':>4}{'seed':>6}{'m_A':>6}{'FD':>10}{'wall s':>9}{'it/s':>8}")
+    print(f"{'model':<8}{'m':>4}{'seed':>6}{'m_A':>6}{'FD':>10}{'wall s':>9}{'it/s':>8}")
     for r in results:
         print(
-            f"{r['model']:<6}{r['m']:>4}{r['seed']:>6}{r['m_active']:>6}{r['fd_raw']:>10.4f}"
+            f"{r['model']:<8}{r['m']:>4}{r['seed']:>6}{r['m_active']:>6}{r['fd_raw']:>10.4f}"
             f"{r['wall_seconds']:>9.1f}{r['iterations_per_second']:>8.1f}"
         )
     for m in args.m:
         maae = [r for r in results if r["m"] == m and r["model"] == "maae"]
+        line = f"m={m}:"
         if maae:
             hits = sum(abs(r["m_active"] - args.n) <= 2 and r["m_active"] >= args.n - 1 for r in maae)
-            print(
-                f"m={m}: MAAE m_A within [n-1, n+2] for {hits}/{len(maae)} seeds; "
-                f"median FD MAAE {np.median([r['fd_raw'] for r in maae]):.4f}",
-                end="",
-            )
-            wae = [r["fd_raw"] for r in results if r["m"] == m and r["model"] == "wae"]
-            print(f", WAE {np.median(wae):.4f}" if wae else "")
+            line += f" MAAE m_A within [n-1, n+2] for {hits}/{len(maae)} seeds;"
+        fds = {
+            MODEL_KINDS[model].label: [r["fd_raw"] for r in results if r["m"] == m and r["model"] == model]
+            for model in args.models
+        }
+        print(line + " median FD " + ", ".join(f"{k} {np.median(v):.4f}" for k, v in fds.items() if v))
     (args.out / f"synthetic{args.n}{'_bf16' if args.bf16 else ''}_summary.json").write_text(
         json.dumps(results, indent=2) + "\n"
     )
