@@ -66,7 +66,7 @@ def run_model(args: argparse.Namespace, mask: bool, workdir: Path) -> tuple[list
 
     state = lockstep.new_state(mask, args.m, args.batch_size, args.steps)
     names = lockstep.parameter_names(state)
-    maae_init = {n: lockstep.as_tf(n, p, t) for n, (p, t) in names.items()}
+    maae_init = lockstep.tf_values(state)
     case = lockstep.make_case(state, args.seed)
     lockstep.load_weights(state, case.weights)
     gp_rng = np.random.default_rng(args.seed + 1)
@@ -100,7 +100,7 @@ def run_model(args: argparse.Namespace, mask: bool, workdir: Path) -> tuple[list
 
         def observe(sub: lockstep.SubStep, loss: torch.Tensor) -> None:
             _, tf_loss, tf_params, tf_slots = next(theirs)
-            ours = {n: lockstep.as_tf(n, p, t) for n, (p, t) in names.items()}
+            ours = lockstep.tf_values(state)
             slots = {
                 k: v.numpy().T if names[k.split("/", 1)[1]][1] else v.numpy()
                 for k, v in lockstep.optimiser_slots(state).items()

@@ -74,9 +74,13 @@ def optimiser_slots(state: TrainingState) -> dict[str, torch.Tensor]:
     }
 
 
-def as_tf(name: str, value: torch.Tensor, transposed: bool) -> np.ndarray:
-    array = value.detach().cpu().numpy()
-    return array.T if transposed else array
+def tf_values(state: TrainingState) -> dict[str, np.ndarray]:
+    """maae's parameters by TF name, in TF's layout (kernels (in, out))."""
+    values = {}
+    for name, (param, transposed) in parameter_names(state).items():
+        array = param.detach().cpu().numpy()
+        values[name] = array.T if transposed else array
+    return values
 
 
 @dataclass(frozen=True)

@@ -76,19 +76,19 @@ def disagreements(model: str, overrides: dict | None = None) -> list[str]:
         where = f"sub-step {i} ({sub.kind}, step {sub.step})"
         if abs(float(loss) - losses[i]) > LOSS_RELATIVE_TOLERANCE * max(1.0, abs(losses[i])):
             problems.append(f"{where}: loss {float(loss):.8g}, the authors' {losses[i]:.8g}")
+        values = lockstep.tf_values(state)
         for j, name in enumerate(sorted(names)):
-            param, transposed = names[name]
-            ours = lockstep.checksums(lockstep.as_tf(name, param, transposed))
-            bound = PARAM_TOLERANCE * math.sqrt(param.numel())
+            ours = lockstep.checksums(values[name])
+            bound = PARAM_TOLERANCE * math.sqrt(values[name].size)
             if np.abs(ours - checksums[i, j]).max() > bound:
                 problems.append(f"{where}: {name} checksums {ours} vs {checksums[i, j]}")
         if sub.kind == last_kind:
             it = seen["iterations"]
             seen["iterations"] += 1
-            for name, (param, transposed) in names.items():
+            for name, value in values.items():
                 key = f"{model}/small/{name}"
                 if key in arrays:
-                    diff = np.abs(lockstep.as_tf(name, param, transposed) - arrays[key][it]).max()
+                    diff = np.abs(value - arrays[key][it]).max()
                     if diff > PARAM_TOLERANCE:
                         problems.append(f"{where}: {name} differs by up to {diff:.2e}")
 
