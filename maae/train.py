@@ -3,9 +3,9 @@
 One iteration = 1 auto-encoder step (L_ae), ``critic_steps`` critic steps (L_dm), 1 generator step
 (L_gen) and, for MAAE, 1 mask step (L_mask), each on a fresh batch and each with its own RMSProp,
 as in the authors' script; the WAE-GAN's is Tolstikhin et al.'s (``iteration``). The schedules are
-pure functions of the iteration (maae.schedules). All randomness after initialisation (batches, prior draws, GP
-interpolation weights) comes from one CPU generator whose state is checkpointed, so a killed run
-that is started again ends with the same weights as one that never stopped.
+pure functions of the iteration (maae.schedules). All randomness after initialisation (batches,
+prior draws, GP interpolation weights) comes from one CPU generator whose state is checkpointed, so
+a killed run that is started again ends with the same weights as one that never stopped.
 """
 
 from __future__ import annotations
