@@ -42,6 +42,7 @@ def run_row(name: str, info: dict, model: str, m: int, seed: int, **values: Any)
     row.update(
         steps=info["steps"], m_active=m, train_seconds=100.0, device="cpu", score_metric=info["metric"]
     )
+    row.update(m_active_since=info["steps"] // 2)  # settled: m_A unchanged over the second half
     row.update(metric_backbone="raw data", n_generated=1000, n_real=1000, n_codes=500, kde_n_fit=1000)
     row.update(code_version="abc", torch_version="2.14.1", run_dir=f"runs/{name}/{model}/m{m}/seed{seed}")
     row.update(values)
@@ -177,6 +178,22 @@ def test_m_active_judges_every_seed_and_allows_the_papers_own_miss() -> None:
     assert v.status == "fail" and "seed 2" in v.reason
 
 
+def test_m_active_uses_only_settled_masks() -> None:
+    """A run whose m_A changed in the final quarter of training is left out as "mask still moving"."""
+    inp = inputs({"synthetic8": (SYN8, working(8))})
+    runs = inp.runs.copy()
+    late = (runs["model"] == "maae") & (runs["m"] == 24) & (runs["seed"] == 1)
+    runs.loc[late, "m_active"] = 20  # a miss, but its mask was still moving: not judged
+    runs.loc[late, "m_active_since"] = runs.loc[late, "steps"] - 100
+    v = verdict("synthetic_m_active", Inputs(runs, inp.manifest, REF))
+    assert v.status == "pass" and "mask still moving" in v.reason and "m = 24 seed 1" in v.reason
+    runs.loc[late, "m_active_since"] = 1000  # the same miss, settled: judged, and it fails
+    assert verdict("synthetic_m_active", Inputs(runs, inp.manifest, REF)).status == "fail"
+    unknown = inp.runs.drop(columns=["m_active_since"])  # a runs.csv from before the column
+    v = verdict("synthetic_m_active", Inputs(unknown, inp.manifest, REF))
+    assert v.status == "not_run" and "no MAAE run whose mask settled" in v.reason
+
+
 def test_m_active_not_run_with_reasons() -> None:
     missing = dataset(status="missing", reason="data set missing: no synthetic cache")
     v = verdict("synthetic_m_active", inputs({"synthetic8": (missing, {})}))
@@ -301,12 +318,35 @@ def test_nac_passes_below_and_fails_when_equal_or_within_noise() -> None:
     assert v.status == "pass" and part(v, "synthetic8").evidence["m"] == 16
     assert part(v, "synthetic8").evidence["paper"] == {"m": 16, "MAAE": 0.030, "WAE": 0.040}
     assert part(v, "celeba").reason == "not in the test scale"  # a Table 2 data set the scale lacks
+    interval = part(v, "synthetic8").evidence["interval"]
+    assert interval["low"] > 0 and interval["seeds"] == 3 and "over seeds" in interval["method"]
     v = verdict("nac_maae_below_wae", inputs({"synthetic8": (dataset(n=8, capacity=16), broken(8))}))
     assert v.status == "fail" and "MAAE lower by 0" in v.reason
     laws = working(8)
-    laws["maae"] = {**laws["maae"], "nac": lambda m, s: 0.038 + 0.004 * s}  # lower, but within noise
+    # per-seed differences 0.002, -0.001, -0.004: the interval straddles 0
+    laws["maae"] = {**laws["maae"], "nac": lambda m, s: 0.038 + 0.004 * s}
+    v = verdict("nac_maae_below_wae", inputs({"synthetic8": (dataset(n=8, capacity=16), laws)}))
+    assert v.status == "inconclusive"
+    assert "would likely decide it" in v.reason or "more than 100" in v.reason
+    laws["maae"] = {**laws["maae"], "nac": lambda m, s: 0.050 + 0.001 * s}  # MAAE higher for every seed
     v = verdict("nac_maae_below_wae", inputs({"synthetic8": (dataset(n=8, capacity=16), laws)}))
     assert v.status == "fail"
+
+
+def test_a_comparison_pairs_by_seed() -> None:
+    """Each seed's data draw moves both models alike (offsets of +-0.02, far above the 0.005 gap): the means
+    over seeds overlap, but the per-seed differences are all positive, so the interval decides."""
+    laws = working(8)
+    offset = {0: 0.0, 1: 0.02, 2: -0.02, 3: 0.01}
+    laws["maae"] = {**laws["maae"], "nac": lambda m, s: 0.030 + offset[s]}
+    laws["wae"] = {**laws["wae"], "nac": lambda m, s: 0.035 + offset[s] + 0.001 * s}
+    info = dataset(n=8, capacity=16, seeds=[0, 1, 2, 3])
+    p = part(verdict("nac_maae_below_wae", inputs({"synthetic8": (info, laws)})), "synthetic8")
+    assert p.status == "pass"
+    assert p.evidence["per_seed"] == pytest.approx({0: 0.005, 1: 0.006, 2: 0.007, 3: 0.008})
+    assert 0.005 <= p.evidence["interval"]["low"] <= p.evidence["interval"]["high"] <= 0.008
+    maae_sd, wae_sd = (pd.Series([laws[k]["nac"](16, s) for s in range(4)]).std() for k in ("maae", "wae"))
+    assert min(maae_sd, wae_sd) > 0.005  # the unpaired spread alone would hide the gap
 
 
 def test_nac_not_run_with_reasons() -> None:

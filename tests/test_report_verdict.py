@@ -72,7 +72,7 @@ def test_report_holds_every_paper_number_and_every_claim(tmp_path: Path, capsys)
     code, report, md = run_main(write_results(tmp_path / "results"), tmp_path, "--strict")
     assert code == 0 and report["problems"] == []
     claims = len(PREDICATES)
-    assert f"{claims} claims: {claims} pass, 0 fail, 0 not_run" in capsys.readouterr().out
+    assert f"{claims} claims: {claims} pass, 0 fail, 0 inconclusive, 0 not_run" in capsys.readouterr().out
     assert len(report["numbers"]) == expected_paper_numbers()
     assert [c["claim"] for c in report["claims"]] == list(PREDICATES)
     for claim in report["claims"]:

@@ -12,6 +12,7 @@ import pandas as pd
 
 from maae import io
 from maae.kinds import kind_of
+from maae.report.stats import stable_since
 
 # (column, meaning); the order of runs.csv. Every score is "lower is better" except kde.
 COLUMNS: tuple[tuple[str, str], ...] = (
@@ -19,11 +20,12 @@ COLUMNS: tuple[tuple[str, str], ...] = (
     ("dataset", "the workflow's data set key, e.g. synthetic8 or mnist"),
     ("data", "maae data set name: synthetic, mnist, fashion_mnist, cifar10, celeba"),
     ("n", "true latent size (synthetic data only)"),
-    ("model", "maae or wae (mask off)"),
+    ("model", "the model kind (maae.kinds): maae, wae (mask off) or wae_gan"),
     ("m", "latent size (model capacity)"),
     ("seed", "training seed"),
     ("steps", "training iterations run"),
     ("m_active", "active dimensions after training (mu_j >= active_threshold); m for the WAE"),
+    ("m_active_since", "the first logged step from which m_A stayed as it ended (metrics.csv)"),
     ("train_seconds", "measured training wall time in seconds (resumed runs: summed)"),
     ("iterations_per_second", "training speed"),
     ("device", "training device"),
@@ -91,6 +93,7 @@ def run_row(results: Path, folder: Path, scale: str, dataset: str, metric: str) 
         "seed": config["train"]["seed"],
         "steps": summary["steps"],
         "m_active": scores["m_active"],
+        "m_active_since": _m_active_since(folder),
         "train_seconds": summary["train_seconds"],
         "iterations_per_second": summary["iterations_per_second"],
         "device": summary["device"],
@@ -116,6 +119,14 @@ def run_row(results: Path, folder: Path, scale: str, dataset: str, metric: str) 
     }
     _flatten("cfg", config, row)
     return row
+
+
+def _m_active_since(folder: Path) -> int | None:
+    log = folder / "metrics.csv"
+    if not log.is_file():
+        return None
+    frame = pd.read_csv(log, usecols=["step", "m_active"])
+    return stable_since(frame["step"].tolist(), frame["m_active"].tolist())
 
 
 def aggregate_dataset(results: str | Path, manifest: dict[str, Any], dataset: str) -> pd.DataFrame:

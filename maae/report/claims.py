@@ -1,10 +1,14 @@
-"""The paper's testable claims as predicates: pass, fail or not run, with why and the figures behind it.
+"""The paper's testable claims as predicates: pass, fail, inconclusive or not run, with why and the figures
+behind it.
 
 A predicate is a pure function of one scale's results (runs.csv, the datasets.json manifest, the §8
 baselines tables) and the paper reference; it judges every data set the claim covers and returns one Part
-per data set. ``judge`` folds the parts into a Verdict: fail if any part fails, else pass if any passes,
-else not run. Tolerances and the reasons they are fair live in paper_reference.yaml (``claims:``,
-``noise_allowance:``, ``training_length:``); none is written here. "Not run" always says why: the data set
+per data set. ``judge`` folds the parts into a Verdict: fail if any part fails, else inconclusive if any
+is, else pass if any passes, else not run. The comparisons of MAAE with another model judge the per-seed
+paired difference by its bootstrap interval over seeds (maae.report.stats); the claims about the final
+mask use only runs whose m_A settled. Tolerances and the reasons they are fair live in
+paper_reference.yaml (``claims:``, ``statistics:``, ``noise_allowance:``, ``training_length:``); none is
+written here. "Not run" always says why: the data set
 is missing or not in the scale, the runs are too short, the grid has too few m values, too few seeds to
 measure noise, or metrics that cannot be compared. Every primary score is a distance (lower is better);
 the KDE log-likelihood is the one higher-is-better column.
@@ -24,8 +28,11 @@ import pandas as pd
 from maae.kinds import MODEL_KINDS
 from maae.report.aggregate import capacity as aggregate_capacity
 from maae.report.aggregate import unavailable_reason
+from maae.report.stats import Interval, decide, seed_bootstrap, seeds_to_decide, settled
 
-STATUSES = ("pass", "fail", "not_run")
+STATUSES = ("pass", "fail", "inconclusive", "not_run")
+# "MAAE lower": the paired difference strictly above 0 (decide's regions are closed).
+ABOVE_ZERO = math.ulp(0.0)
 # The columns of a <results>/baselines/<dataset>.csv the §8 claim reads (written by baselines.compare).
 SEARCH_COLUMNS = ("mode", "method", "seed", "models_trained", "train_seconds", "range_lo", "range_hi")
 
@@ -89,6 +96,12 @@ class Inputs:
     @property
     def noise(self) -> dict[str, Any]:
         return self.reference["noise_allowance"]
+
+    @property
+    def bootstrap(self) -> dict[str, Any]:
+        """seed_bootstrap's settings, pre-registered in the reference (``statistics:``)."""
+        s = self.reference["statistics"]
+        return {"confidence": s["confidence"], "resamples": s["resamples"], "random_state": s["random_state"]}
 
     def select(self, dataset: str, model: str) -> pd.DataFrame:
         runs = self.runs
@@ -203,12 +216,33 @@ def synthetic_m_active(inp: Inputs) -> list[Part]:
     return parts or _no_synthetic(inp)
 
 
+def _settled_masks(inp: Inputs, runs: pd.DataFrame) -> tuple[pd.DataFrame, str]:
+    """The runs whose m_A stopped moving over the final fraction of training (``statistics:``), and a note
+    naming those left out as "mask still moving"."""
+    fraction = inp.reference["statistics"]["settled_fraction"]
+    since = runs["m_active_since"] if "m_active_since" in runs else pd.Series(math.nan, index=runs.index)
+    ok = pd.Series(
+        [settled(s, steps, fraction) for s, steps in zip(since, runs["steps"], strict=True)], index=runs.index
+    )
+    moving = runs[~ok]
+    if moving.empty:
+        return runs, ""
+    listed = ", ".join(f"m = {int(r.m)} seed {int(r.seed)}" for r in moving.itertuples())
+    return runs[ok], (
+        f"; left out, mask still moving (m_A changed within the final {fraction:.0%} of training, or no "
+        f"training log): {listed}"
+    )
+
+
 def _m_active_part(inp: Inputs, name: str, s: dict[str, Any]) -> Part:
     n = int(inp.manifest["datasets"][name]["n"])
     tol = max(s["at_least"], math.ceil(s["relative"] * n))
     runs = inp.select(name, "maae").dropna(subset=["m_active"])
     if runs.empty:
         return Part(name, "not_run", "no MAAE run with an m_A")
+    runs, moving = _settled_masks(inp, runs)
+    if runs.empty:
+        return Part(name, "not_run", "no MAAE run whose mask settled" + moving)
     judged = runs[runs["m"] >= n].sort_values(["m", "seed"])
     if not (judged["m"] > n).any():
         return Part(
@@ -229,12 +263,12 @@ def _m_active_part(inp: Inputs, name: str, s: dict[str, Any]) -> Part:
     if bad.empty:
         largest = evidence["largest miss"]
         why = f"all {len(judged)} MAAE runs with m ≥ {n} have |m_A − n| ≤ {tol} (largest miss {largest})"
-        return Part(name, "pass", why, evidence, samples)
+        return Part(name, "pass", why + moving, evidence, samples)
     shown = "; ".join(
         f"m = {int(r.m)}, seed {int(r.seed)}: m_A = {int(r.m_active)}" for r in bad.itertuples()
     )
     why = f"{len(bad)} of {len(judged)} MAAE runs with m ≥ {n} miss n = {n} by more than {tol} ({shown})"
-    return Part(name, "fail", why, evidence, samples)
+    return Part(name, "fail", why + moving, evidence, samples)
 
 
 def wae_u_shape(inp: Inputs) -> list[Part]:
@@ -451,23 +485,46 @@ def _below_part(
     few = _too_few_seeds(inp, tables)
     if few:
         return Part(name, "not_run", few)
-    maae, wae = tables["MAAE"].loc[m], tables[other].loc[m]
-    gap, allowed = float(wae["mean"] - maae["mean"]), _allowance(inp, maae, wae)
+    # the quantity per seed: the paired difference other - MAAE at the same m and seed
+    by_seed = {label: r.groupby("seed")[column].mean() for label, r in runs.items()}
+    paired = (by_seed[other] - by_seed["MAAE"]).dropna()
+    interval = seed_bootstrap(paired, **inp.bootstrap)
+    status = decide(interval, low=ABOVE_ZERO)
     evidence: dict[str, Any] = {
         "m": m,
         "metric": metrics[0],
-        f"{other} − MAAE": _plain(gap),
-        "allowance": _plain(allowed),
+        f"{other} − MAAE": _plain(interval.estimate),
+        "interval": interval.to_dict(),
+        "per_seed": {int(seed): _plain(value) for seed, value in paired.items()},
     }
     if paper is not None:
         evidence["paper"] = {"m": paper["m"], "MAAE": paper[f"maae_{column}"], "WAE": paper[f"wae_{column}"]}
     evidence["table"] = _table(tables)
     samples = _samples(pd.concat(runs.values()), counts)
     says = (
-        f"{metrics[0]} at m = {m}: MAAE {_num(maae['mean'])}, {other} {_num(wae['mean'])}; "
-        f"MAAE lower by {_num(gap)}, noise allowance {_num(allowed)}"
+        f"{metrics[0]} at m = {m}: MAAE {_num(tables['MAAE'].loc[m, 'mean'])}, {other} "
+        f"{_num(tables[other].loc[m, 'mean'])}; MAAE lower by {_num(interval.estimate)}, "
+        f"{_interval_text(interval)}"
     )
-    return Part(name, "pass" if gap > allowed else "fail", says, evidence, samples)
+    if status == "inconclusive":
+        says += f"; {_seeds_needed(interval, ABOVE_ZERO, None)}"
+    return Part(name, status, says, evidence, samples)
+
+
+def _interval_text(interval: Interval) -> str:
+    if interval.low is None:
+        return f"{interval.seeds} seed: no interval"
+    return (
+        f"{round(interval.confidence * 100)}% interval over {interval.seeds} seeds "
+        f"[{_num(interval.low)}, {_num(interval.high)}]"
+    )
+
+
+def _seeds_needed(interval: Interval, low: float | None, high: float | None) -> str:
+    need = seeds_to_decide(interval, low, high)
+    if need is None:
+        return "the spread says more than 100 seeds, or none, would decide it"
+    return f"about {need} seeds would likely decide it (now {interval.seeds})"
 
 
 def mnist_m_active_band(inp: Inputs) -> list[Part]:
@@ -475,7 +532,7 @@ def mnist_m_active_band(inp: Inputs) -> list[Part]:
     missing = coverage(inp, "mnist")
     if missing:
         return [missing]
-    runs = inp.select("mnist", "maae").dropna(subset=["m_active"])
+    runs, moving = _settled_masks(inp, inp.select("mnist", "maae").dropna(subset=["m_active"]))
     judged = runs[runs["m"] >= s["from_m"]]
     ms = sorted(set(judged["m"]))
     if len(ms) < s["min_m_values"]:
@@ -484,7 +541,7 @@ def mnist_m_active_band(inp: Inputs) -> list[Part]:
                 "mnist",
                 "not_run",
                 f"too few MAAE m values ≥ {s['from_m']} to judge a band: need "
-                f"{s['min_m_values']}, have m = {_ms(ms)}",
+                f"{s['min_m_values']}, have m = {_ms(ms)}{moving}",
             )
         ]
     lo, hi = int(judged["m_active"].min()), int(judged["m_active"].max())
@@ -499,7 +556,7 @@ def mnist_m_active_band(inp: Inputs) -> list[Part]:
     }
     says = (
         f"m_A over {len(judged)} MAAE runs at m = {_ms(ms)} spans {lo}–{hi} (width {hi - lo}, allowed "
-        f"{s['width']}); the paper's band is {paper_lo}–{paper_hi}"
+        f"{s['width']}); the paper's band is {paper_lo}–{paper_hi}{moving}"
     )
     status = "pass" if hi - lo <= s["width"] else "fail"
     return [Part("mnist", status, says, evidence, _samples(judged))]
@@ -602,13 +659,16 @@ def _fold(parts: list[Part]) -> tuple[str, str]:
     skipped = f" (not run on {', '.join(p.dataset for p in by['not_run'])})" if by["not_run"] else ""
     if by["fail"]:
         return "fail", f"fails on {listed('fail')}{skipped}"
+    if by["inconclusive"]:
+        return "inconclusive", f"inconclusive on {listed('inconclusive')}{skipped}"
     if by["pass"]:
         return "pass", f"holds on {listed('pass')}{skipped}"
     return "not_run", listed("not_run")
 
 
 def _rule(inp: Inputs, claim: str) -> str:
-    values = {**inp.noise, **inp.settings(claim)}
+    confidence = f"{round(inp.reference['statistics']['confidence'] * 100)}%"
+    values = {**inp.noise, "confidence": confidence, **inp.settings(claim)}
     values = {k: " and ".join(map(str, v)) if isinstance(v, list) else v for k, v in values.items()}
     return " ".join(str(values["rule"]).split()).format_map(values)
 

@@ -43,8 +43,8 @@ NEEDED_COLUMNS = (
     "torch_version",
 )  # fmt: skip
 REFERENCE_KEYS = (
-    "table1", "table2", "table3", "figures", "runtimes", "suite_counterparts", "noise_allowance",
-    "training_length",
+    "table1", "table2", "table3", "figures", "runtimes", "suite_counterparts", "statistics",
+    "noise_allowance", "training_length",
 )  # fmt: skip
 COUNT_NAMES = {"n_generated": "generated", "n_real": "real", "n_codes": "codes", "kde_n_fit": "KDE fit rows"}
 HARDWARE = "the paper's time is on one GTX 1080 Ti at the paper's training length: not compared"

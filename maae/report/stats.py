@@ -1,0 +1,193 @@
+"""Intervals over seeds, verdicts against a pre-registered region, and the settled-mask gate.
+
+Every claim is about a quantity computed per seed (m_A - n in one run, the paired difference of two models'
+scores at the same m and seed, the location of the WAE's minimum over one seed's runs). Runs that share a
+seed share its data draw and initialisation, so they are not independent: the seed is the resampling unit.
+``seed_bootstrap`` resamples whole seeds, so one seed's runs across m stay together, and returns an Interval
+that records how it was made. ``decide`` turns an interval into pass, fail or inconclusive against the
+claim's tolerance region; ``seeds_to_decide`` says how many seeds would likely settle an inconclusive one.
+``stable_since`` and ``settled`` gate claims about the final mask to runs whose m_A stopped moving.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass
+from typing import Any
+
+import numpy as np
+import pandas as pd
+from scipy import stats as scipy_stats
+
+BOOTSTRAP_METHOD = "percentile bootstrap over seeds (scipy.stats.bootstrap)"
+ONE_SEED = "one seed: no interval"
+
+
+@dataclass(frozen=True)
+class Interval:
+    """A statistic over seeds with its confidence interval; ``low``/``high`` are None when there is none.
+
+    ``method`` and ``resamples`` travel with the numbers so a report can say how each interval was made.
+    """
+
+    estimate: float
+    low: float | None
+    high: float | None
+    seeds: int
+    confidence: float
+    method: str
+    resamples: int
+
+    def to_dict(self) -> dict[str, Any]:
+        """Plain JSON: Python floats and ints, None for a missing bound or a NaN."""
+        return {
+            "estimate": _plain_float(self.estimate),
+            "low": _plain_float(self.low),
+            "high": _plain_float(self.high),
+            "seeds": int(self.seeds),
+            "confidence": float(self.confidence),
+            "method": self.method,
+            "resamples": int(self.resamples),
+        }
+
+
+def _plain_float(value: float | None) -> float | None:
+    if value is None or math.isnan(value):
+        return None
+    return float(value)
+
+
+def mean(values: Sequence[float]) -> float:
+    """The default statistic: the plain mean of the per-seed values."""
+    return float(np.mean(values))
+
+
+def seed_bootstrap(
+    per_seed: Mapping[int, Any] | pd.Series,
+    statistic: Callable[[list[Any]], float] = mean,
+    *,
+    confidence: float = 0.95,
+    resamples: int = 9999,
+    random_state: int = 0,
+) -> Interval:
+    """A ``confidence`` interval for ``statistic`` by resampling whole seeds.
+
+    ``per_seed`` maps a seed to one item: a float, or any object (e.g. that seed's runs across m as a
+    DataFrame). ``statistic`` receives a list of items, one per drawn seed (a seed may be drawn more than
+    once), and reduces them together, e.g. to the location of the minimum of their mean curve. The
+    bootstrap runs scipy.stats.bootstrap on seed indices, so any per-seed object works and a seed's runs are
+    never split; the random state is fixed so a report reproduces exactly.
+
+    The percentile method is used, not BCa: with the 2-10 seeds the suite has, BCa's bias correction and
+    acceleration are estimated from those same few seeds (a jackknife of n values) and swing widely, and
+    they are undefined (scipy returns NaN) when the bootstrap distribution is degenerate or discrete, as it
+    is for equal seeds or for an argmin location taking a few grid values. Percentile is defined in all
+    those cases. Its cost: with few seeds a percentile interval is somewhat too narrow (it undercovers),
+    which is one more reason every Interval carries its seed count and the reports show it.
+
+    One seed has no spread to resample, so its interval is missing (low = high = None, method ONE_SEED,
+    no resamples) rather than a dishonest zero-width one; ``decide`` calls it inconclusive.
+    """
+    if isinstance(per_seed, pd.Series) and not per_seed.index.is_unique:
+        raise ValueError("per_seed has a seed more than once: reduce each seed's runs to one item first")
+    by_seed = dict(per_seed.items())
+    if not by_seed:
+        raise ValueError("per_seed is empty: an interval needs at least one seed")
+    items = [by_seed[seed] for seed in sorted(by_seed)]
+    estimate = float(statistic(items))
+    if len(items) == 1:
+        return Interval(estimate, None, None, 1, confidence, ONE_SEED, 0)
+    result = scipy_stats.bootstrap(
+        (np.arange(len(items)),),
+        lambda drawn: statistic([items[int(i)] for i in drawn]),
+        n_resamples=resamples,
+        vectorized=False,
+        confidence_level=confidence,
+        method="percentile",
+        rng=np.random.default_rng(random_state),
+    )
+    ci = result.confidence_interval
+    low, high = float(ci.low), float(ci.high)
+    return Interval(estimate, low, high, len(items), confidence, BOOTSTRAP_METHOD, resamples)
+
+
+def _check_region(low: float | None, high: float | None) -> None:
+    """A region open on both sides would pass anything, so it is taken as a missing tolerance, not a rule."""
+    if low is None and high is None:
+        raise ValueError("a tolerance region needs at least one bound")
+    if low is not None and high is not None and low > high:
+        raise ValueError(f"tolerance region [{low}, {high}] is empty")
+
+
+def decide(interval: Interval, low: float | None = None, high: float | None = None) -> str:
+    """pass, fail or inconclusive for the closed tolerance region [low, high] (None: that side is open).
+
+    pass: the whole interval lies inside the region; fail: it lies wholly outside; inconclusive: it
+    straddles a boundary, or there is no interval (one seed), since noise then cannot be told from effect.
+    """
+    _check_region(low, high)
+    if interval.low is None or interval.high is None:
+        return "inconclusive"
+    if (low is None or interval.low >= low) and (high is None or interval.high <= high):
+        return "pass"
+    if (low is not None and interval.high < low) or (high is not None and interval.low > high):
+        return "fail"
+    return "inconclusive"
+
+
+def seeds_to_decide(interval: Interval, low: float | None, high: float | None, cap: int = 100) -> int | None:
+    """For an inconclusive verdict, the number of seeds that would likely decide it; None otherwise.
+
+    Estimated from the observed spread, assuming each half of the interval shrinks as 1/sqrt(seeds): for a
+    boundary at distance d from the estimate with the half-width h facing it, k seeds clear it once
+    h * sqrt(n / k) < d. The boundaries that matter are those the interval crosses when the estimate lies
+    inside the region (all must clear for a pass), and the one on the estimate's side when it lies outside
+    (clearing it gives a fail). Halves are taken separately because percentile intervals are asymmetric.
+
+    None when the verdict is already pass or fail, when there is no interval (one seed: no spread to scale),
+    when the estimate sits on a boundary (no finite count), or when more than ``cap`` seeds would be needed;
+    the caller reports the last as "more than cap".
+    """
+    if decide(interval, low, high) != "inconclusive" or interval.low is None or interval.high is None:
+        return None
+    x, n = interval.estimate, interval.seeds
+    inside = (low is None or x >= low) and (high is None or x <= high)
+    if inside:
+        crossed = [b for b in (low, high) if b is not None and interval.low < b < interval.high]
+    else:
+        crossed = [low if low is not None and x < low else high]
+    needed = n + 1
+    for bound in crossed:
+        distance = abs(x - bound)
+        if distance == 0:
+            return None
+        half = max(interval.high - x if bound > x else x - interval.low, 0.0)
+        needed = max(needed, math.floor(n * (half / distance) ** 2) + 1)
+    return needed if needed <= cap else None
+
+
+def stable_since(steps: Sequence[int], values: Sequence[float]) -> int | None:
+    """The first logged step from which ``values`` (e.g. m_A) stayed at their final value; None for an
+    empty log. A fact of the run, with no threshold: claims decide what "settled" means (``settled``)."""
+    if len(steps) != len(values):
+        raise ValueError(f"{len(steps)} steps but {len(values)} values")
+    if not len(steps):
+        return None
+    since = steps[-1]
+    for step, value in zip(reversed(steps), reversed(values), strict=True):
+        if value != values[-1]:
+            break
+        since = step
+    return int(since)
+
+
+def settled(since: float | None, steps: int, final_fraction: float) -> bool:
+    """Whether a run's m_A stayed unchanged over the final ``final_fraction`` of its ``steps``: a claim about
+    the final mask uses the run only then, since otherwise its m_A is not final. Unknown (None or NaN, no
+    training log) is not settled."""
+    if not 0 < final_fraction <= 1:
+        raise ValueError(f"final_fraction must lie in (0, 1], not {final_fraction}")
+    if since is None or math.isnan(since):
+        return False
+    return since <= (1 - final_fraction) * steps
