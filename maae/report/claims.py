@@ -23,6 +23,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
+import numpy as np
 import pandas as pd
 
 from maae.kinds import MODEL_KINDS
@@ -295,33 +296,37 @@ def _u_shape_part(inp: Inputs, name: str, target: int, what: str, s: dict[str, A
             f"one below and one above {target} ({what}); have m = {_ms(ms)}",
         )
     near_tol = max(s["at_least"], math.ceil(s["relative"] * target))
-    near = table[(table.index.to_series() - target).abs() <= near_tol]
-    if near.empty:
+    if not any(abs(m - target) <= near_tol for m in ms):
         return Part(
             name, "not_run", f"no m within ± {near_tol} of {target} ({what}) in the grid (m = {_ms(ms)})"
         )
     few = _too_few_seeds(inp, {"WAE": table})
     if few:
         return Part(name, "not_run", few)
-    best_m = int(table["mean"].idxmin())
-    best = table.loc[best_m]
+    # one curve over the whole grid per seed: a seed's runs stay together when seeds are resampled
+    curves = runs.pivot_table(index="seed", columns="m", values="score").reindex(columns=ms).dropna()
+    per_seed = {int(seed): row.to_numpy() for seed, row in curves.iterrows()}
+    grid = np.array(ms)
 
-    def above(m: int) -> tuple[float, float]:
-        """How far m's mean lies above the minimum, and the noise allowance for that gap."""
-        return float(table.loc[m, "mean"] - best["mean"]) + 0.0, _allowance(inp, table.loc[m], best)
+    def location(items: list[np.ndarray]) -> float:
+        return float(grid[int(np.argmin(np.mean(items, axis=0)))])
 
-    near_m = int(near["mean"].idxmin())
-    points = {"near": near_m, "left": ms[0], "right": ms[-1]}
-    gaps = {key: above(m) for key, m in points.items()}
-    # The best m near the target must be the minimum within noise; both ends must rise beyond noise.
-    ok = {
-        key: bool(gap <= allowed if key == "near" else gap > allowed) for key, (gap, allowed) in gaps.items()
+    where = seed_bootstrap(per_seed, location, **inp.bootstrap)
+    best_m = int(where.estimate)
+    best = ms.index(best_m)
+    # both ends above the minimum: the per-seed rise from the best m to each end of the grid
+    rises = {
+        key: seed_bootstrap({seed: float(c[end] - c[best]) for seed, c in per_seed.items()}, **inp.bootstrap)
+        for key, end in (("left", 0), ("right", len(ms) - 1))
     }
-    labels = {"near": f"best m near {target} (m = {near_m})", "left": f"smallest m = {ms[0]}",
-              "right": f"largest m = {ms[-1]}"}  # fmt: skip
-    says = {
-        key: f"{labels[key]} is {_num(gap)} above the minimum at m = {best_m} (allowance {_num(allowed)})"
-        for key, (gap, allowed) in gaps.items()
+    status = {
+        "near": decide(where, target - near_tol, target + near_tol),
+        **{key: decide(rise, low=ABOVE_ZERO) for key, rise in rises.items()},
+    }
+    ends = {"left": f"smallest m = {ms[0]}", "right": f"largest m = {ms[-1]}"}
+    says = {"near": f"minimum at m = {best_m} ({_interval_text(where)}; {target} ± {near_tol} asked)"} | {
+        key: f"{ends[key]} rises {_num(r.estimate)} above it ({_interval_text(r)})"
+        for key, r in rises.items()
     }
     evidence = {
         "metric": _distinct(runs["score_metric"]),
@@ -330,19 +335,28 @@ def _u_shape_part(inp: Inputs, name: str, target: int, what: str, s: dict[str, A
         "near tolerance": near_tol,
         "minimum at m": best_m,
         "checks": {
-            key: {"m": points[key], "above minimum": _plain(gap), "allowance": _plain(allowed), "ok": ok[key]}
-            for key, (gap, allowed) in gaps.items()
+            "near": {"interval": where.to_dict(), "status": status["near"]},
+            **{key: {"interval": r.to_dict(), "status": status[key]} for key, r in rises.items()},
         },
         "table": _table({"WAE": table}),
     }
     samples = _samples(runs, ("n_generated", "n_real"))
-    if all(ok.values()):
-        why = f"U-shaped, minimum at m = {best_m}: " + "; ".join(says.values())
-        return Part(name, "pass", why, evidence, samples)
-    why = f"not a U with its minimum near {target}: " + "; ".join(
-        says[k] for k, good in ok.items() if not good
+    verdict = (
+        "fail"
+        if "fail" in status.values()
+        else "inconclusive"
+        if "inconclusive" in status.values()
+        else "pass"
     )
-    return Part(name, "fail", why, evidence, samples)
+    if verdict == "pass":
+        return Part(name, "pass", "U-shaped: " + "; ".join(says.values()), evidence, samples)
+    shown = [says[k] for k, v in status.items() if v == verdict]
+    why = f"not a U with its minimum near {target}: " if verdict == "fail" else "undecided: "
+    if verdict == "inconclusive":
+        key = next(k for k, v in status.items() if v == "inconclusive")
+        region = (target - near_tol, target + near_tol) if key == "near" else (ABOVE_ZERO, None)
+        shown.append(_seeds_needed(where if key == "near" else rises[key], *region))
+    return Part(name, verdict, why + "; ".join(shown), evidence, samples)
 
 
 def maae_flat_wae_worsens(inp: Inputs) -> list[Part]:
