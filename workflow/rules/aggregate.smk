@@ -10,11 +10,11 @@ rule manifest:
     output:
         manifest=RESULTS / "datasets.json",
         config=RESULTS / "config.yaml",
+    log:
+        RESULTS / "logs" / "manifest.log",
     params:
         manifest=MANIFEST,
         config=config,
-    log:
-        RESULTS / "logs" / "manifest.log",
     run:
         write_manifest(params.manifest, params.config, output, log[0])
 
@@ -27,14 +27,14 @@ rule aggregate_dataset:
         summaries=lambda w: runs_of(w.dataset, "summary.json"),
     output:
         RESULTS / "runs" / "{dataset}" / "runs.csv",
-    params:
-        results=RESULTS,
     log:
         RESULTS / "logs" / "aggregate" / "{dataset}.log",
-    resources:
-        **res("light"),
     conda:
         ENV
+    resources:
+        **res("light"),
+    params:
+        results=RESULTS,
     shell:
         "$MAAE_PYTHON -m maae.report.aggregate dataset --results {params.results} --dataset {wildcards.dataset} > {log} 2>&1"
 
@@ -45,13 +45,13 @@ rule runs_table:
         dataset_runs_csv(MANIFEST["datasets"]),
     output:
         RESULTS / "runs.csv",
-    params:
-        results=RESULTS,
     log:
         RESULTS / "logs" / "aggregate" / "runs.log",
-    resources:
-        **res("light"),
     conda:
         ENV
+    resources:
+        **res("light"),
+    params:
+        results=RESULTS,
     shell:
         "$MAAE_PYTHON -m maae.report.aggregate combine --results {params.results} {input} > {log} 2>&1"

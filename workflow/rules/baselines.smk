@@ -17,6 +17,13 @@ rule baseline:
             labels={"dataset": "{dataset}", "scale": SCALE},
         ),
         md=RESULTS / "baselines" / "{dataset}.md",
+    log:
+        RESULTS / "logs" / "baselines" / "{dataset}.log",
+    conda:
+        ENV
+    threads: config["threads"]
+    resources:
+        **res("train" if config["baselines"]["mode"] == "live" else "light"),
     params:
         results=RESULTS,
         source=(
@@ -24,18 +31,12 @@ rule baseline:
             if config["baselines"]["mode"] == "live"
             else f"replay --results {RESULTS}"
         ),
-    log:
-        RESULTS / "logs" / "baselines" / "{dataset}.log",
-    threads: config["threads"]
-    resources:
-        **res("train" if config["baselines"]["mode"] == "live" else "light"),
-    conda:
-        ENV
     shell:
         "$MAAE_PYTHON -m baselines {params.source} --dataset {wildcards.dataset} "
         "--out {params.results}/baselines/{wildcards.dataset} > {log} 2>&1"
 
 
 BASELINE_FILES = {
-    f"baseline_{name}": [RESULTS / "baselines" / f"{name}.{ext}" for ext in ("csv", "md")] for name in BASELINES
+    f"baseline_{name}": [RESULTS / "baselines" / f"{name}.{ext}" for ext in ("csv", "md")]
+    for name in BASELINES
 }

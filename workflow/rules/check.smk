@@ -9,14 +9,14 @@ rule verdict_report:
     output:
         md=report(RESULTS / "report" / "verdict.md", category="Verdict", labels={"scale": SCALE}),
         json=RESULTS / "report" / "verdict.json",
-    params:
-        results=RESULTS,
     log:
         RESULTS / "logs" / "report" / "verdict.log",
-    resources:
-        **res("light"),
     conda:
         ENV
+    resources:
+        **res("light"),
+    params:
+        results=RESULTS,
     shell:
         "$MAAE_PYTHON -m maae.report.verdict --results {params.results} --out {output.md} --json {output.json} "
         "--strict > {log} 2>&1"

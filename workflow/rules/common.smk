@@ -23,7 +23,9 @@ except ConfigError as err:
 
 SCALE = config["scale"]
 RESULTS = scales.results_root(config)
-CONFIG_FILE = Path(workflow.overwrite_configfiles[-1] if workflow.overwrite_configfiles else "config/paper.yaml")
+CONFIG_FILE = Path(
+    workflow.overwrite_configfiles[-1] if workflow.overwrite_configfiles else "config/paper.yaml"
+)
 MANIFEST = scales.manifest(
     config, str(CONFIG_FILE.relative_to(ROOT) if CONFIG_FILE.is_relative_to(ROOT) else CONFIG_FILE)
 )
@@ -36,8 +38,11 @@ for _name, _info in MANIFEST["datasets"].items():
 # Snakemake (a venv's), with this checkout first on the path. A shell variable, not a rule parameter,
 # so switching venvs reruns nothing (paths with spaces are not supported).
 CONDA = DeploymentMethod.CONDA in workflow.deployment_settings.deployment_method
-shell.prefix(f"set -euo pipefail; MAAE_PYTHON='env PYTHONPATH={ROOT} {'python' if CONDA else sys.executable}'; ")
+shell.prefix(
+    f"set -euo pipefail; MAAE_PYTHON='env PYTHONPATH={ROOT} {'python' if CONDA else sys.executable}'; "
+)
 ENV = "../../envs/maae.yaml"
+
 
 wildcard_constraints:
     dataset=r"[A-Za-z0-9_]+",
@@ -112,7 +117,11 @@ def figure_jobs():
             jobs[name] = ("fig4", [figs[name]], f"--dataset {figs[name]}")
     if figs.get("fig5"):
         fig = figs["fig5"]
-        jobs["fig5"] = ("fig5", [fig["dataset"]], f"--dataset {fig['dataset']} --m {' '.join(map(str, fig['m']))}")
+        jobs["fig5"] = (
+            "fig5",
+            [fig["dataset"]],
+            f"--dataset {fig['dataset']} --m {' '.join(map(str, fig['m']))}",
+        )
     if figs.get("fig8"):
         fig = figs["fig8"]
         jobs["fig8"] = ("fig8", [fig["dataset"]], f"--dataset {fig['dataset']} --m {fig['m']}")

@@ -12,20 +12,22 @@ rule figure:
     output:
         pdf=RESULTS / "figures" / "{figure}.pdf",
         png=report(
-            RESULTS / "figures" / "{figure}.png", category="Figures", labels={"figure": "{figure}", "scale": SCALE}
+            RESULTS / "figures" / "{figure}.png",
+            category="Figures",
+            labels={"figure": "{figure}", "scale": SCALE},
         ),
+    log:
+        RESULTS / "logs" / "figures" / "{figure}.log",
+    wildcard_constraints:
+        figure="|".join(FIGURES) or "no-figures",
+    conda:
+        ENV
+    resources:
+        **res("light"),
     params:
         results=RESULTS,
         kind=lambda w: FIGURES[w.figure][0],
         args=lambda w: FIGURES[w.figure][2],
-    wildcard_constraints:
-        figure="|".join(FIGURES) or "no-figures",
-    log:
-        RESULTS / "logs" / "figures" / "{figure}.log",
-    resources:
-        **res("light"),
-    conda:
-        ENV
     shell:
         "MPLBACKEND=Agg $MAAE_PYTHON -m maae.report.figures {params.kind} --results {params.results} "
         "--out {params.results}/figures/{wildcards.figure} {params.args} --runs {input.runs} > {log} 2>&1"

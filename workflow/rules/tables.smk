@@ -14,26 +14,30 @@ rule table:
         runs=lambda w: dataset_runs_csv(TABLES[w.table]),
     output:
         csv=report(
-            RESULTS / "tables" / "{table}.csv", category="Tables", labels={"table": "{table}", "scale": SCALE}
+            RESULTS / "tables" / "{table}.csv",
+            category="Tables",
+            labels={"table": "{table}", "scale": SCALE},
         ),
         md=RESULTS / "tables" / "{table}.md",
         tex=RESULTS / "tables" / "{table}.tex",
+    log:
+        RESULTS / "logs" / "tables" / "{table}.log",
+    wildcard_constraints:
+        table="table[123]",
+    conda:
+        ENV
+    resources:
+        **res("light"),
     params:
         results=RESULTS,
         datasets=lambda w: " ".join(TABLES[w.table]),
-    wildcard_constraints:
-        table="table[123]",
-    log:
-        RESULTS / "logs" / "tables" / "{table}.log",
-    resources:
-        **res("light"),
-    conda:
-        ENV
     shell:
         "$MAAE_PYTHON -m maae.report.tables {wildcards.table} --results {params.results} --out {params.results}/tables/{wildcards.table} "
         "--datasets {params.datasets} --runs {input.runs} > {log} 2>&1"
 
 
 TABLE_FILES = {
-    name: [RESULTS / "tables" / f"{name}.{ext}" for ext in ("csv", "md", "tex")] for name in TABLES if TABLES[name]
+    name: [RESULTS / "tables" / f"{name}.{ext}" for ext in ("csv", "md", "tex")]
+    for name in TABLES
+    if TABLES[name]
 }

@@ -5,20 +5,20 @@ rule prepare:
     """Read every split once (generates synthetic data), build the primary metric's backbone."""
     output:
         RESULTS / "prepared" / "{dataset}.json",
+    log:
+        RESULTS / "logs" / "prepare" / "{dataset}.log",
+    benchmark:
+        RESULTS / "benchmarks" / "prepare" / "{dataset}.tsv"
+    conda:
+        ENV
+    threads: config["threads"]
+    resources:
+        **res("score"),
     params:
         sets=lambda w: set_args(scales.run_overrides(config, w.dataset, "maae", 1, 0)),
         metric=lambda w: scales.metric(config, w.dataset),
         cache=scales.cache_dir(config),
         epochs=lambda w: config["datasets"][w.dataset]["score"]["lenet_epochs"],
-    log:
-        RESULTS / "logs" / "prepare" / "{dataset}.log",
-    benchmark:
-        RESULTS / "benchmarks" / "prepare" / "{dataset}.tsv"
-    threads: config["threads"]
-    resources:
-        **res("score"),
-    conda:
-        ENV
     shell:
         "$MAAE_PYTHON -m maae prepare {params.sets} --metric {params.metric} --cache-dir {params.cache} "
         "--lenet-epochs {params.epochs} --out {output} > {log} 2>&1"
@@ -31,18 +31,18 @@ rule train:
     output:
         model=RESULTS / "runs" / "{dataset}" / "{model}" / "m{m}" / "seed{seed}" / "model.pt",
         summary=RESULTS / "runs" / "{dataset}" / "{model}" / "m{m}" / "seed{seed}" / "summary.json",
-    params:
-        sets=lambda w: set_args(scales.run_overrides(config, w.dataset, w.model, int(w.m), int(w.seed))),
-        folder=lambda w, output: Path(output.model).parent,
     log:
         RESULTS / "logs" / "train" / "{dataset}" / "{model}_m{m}_seed{seed}.log",
     benchmark:
         RESULTS / "benchmarks" / "train" / "{dataset}" / "{model}_m{m}_seed{seed}.tsv"
+    conda:
+        ENV
     threads: config["threads"]
     resources:
         **res("train"),
-    conda:
-        ENV
+    params:
+        sets=lambda w: set_args(scales.run_overrides(config, w.dataset, w.model, int(w.m), int(w.seed))),
+        folder=lambda w, output: Path(output.model).parent,
     shell:
         "$MAAE_PYTHON -m maae train {params.sets} --out {params.folder} > {log} 2>&1"
 
@@ -54,17 +54,17 @@ rule score:
         prepared=RESULTS / "prepared" / "{dataset}.json",
     output:
         RESULTS / "runs" / "{dataset}" / "{model}" / "m{m}" / "seed{seed}" / "scores.json",
-    params:
-        args=lambda w: score_args(w.dataset),
-        folder=lambda w, input: Path(input.model).parent,
     log:
         RESULTS / "logs" / "score" / "{dataset}" / "{model}_m{m}_seed{seed}.log",
     benchmark:
         RESULTS / "benchmarks" / "score" / "{dataset}" / "{model}_m{m}_seed{seed}.tsv"
+    conda:
+        ENV
     threads: config["threads"]
     resources:
         **res("score"),
-    conda:
-        ENV
+    params:
+        args=lambda w: score_args(w.dataset),
+        folder=lambda w, input: Path(input.model).parent,
     shell:
         "OMP_NUM_THREADS={threads} $MAAE_PYTHON -m maae score --run {params.folder} {params.args} > {log} 2>&1"
