@@ -51,7 +51,7 @@ lockstep: $(TF_VENV)/.installed
 test: venv
 	$(VENV)/bin/python -m pytest -q
 
-# ruff; snakefmt on the Snakefile and workflow/rules/*.smk; Snakemake's own linter on the smoke scale (exits 1 on
+# ruff; snakefmt on workflow/Snakefile and workflow/rules/*.smk; Snakemake's own linter on the smoke scale (exits 1 on
 # any finding: snakemake.cli returns False when workflow.lint() printed one)
 lint: venv
 	$(VENV)/bin/ruff check .

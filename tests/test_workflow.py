@@ -56,6 +56,8 @@ def test_paper_scale_plans_the_whole_grid(tmp_path: Path) -> None:
     assert counts["train"] == counts["score"] == runs
     assert counts["prepare"] == counts["aggregate_dataset"] == 6
     assert counts["table"] == 3 and counts["verdict_report"] == 1 and counts["baseline"] == 1
+    # workflow/Snakefile (the catalog's layout) is what makes Snakemake find workflow/profiles/default
+    assert "workflow specific profile workflow/profiles/default" in done.stdout + done.stderr
 
 
 @needs_snakemake

@@ -9,7 +9,7 @@ import yaml
 
 from snakemake_interface_executor_plugins.settings import DeploymentMethod
 
-ROOT = Path(workflow.basedir)
+ROOT = Path(workflow.basedir).parent  # the checkout: workflow/Snakefile is the catalog's layout
 sys.path.insert(0, str(ROOT))  # maae importable here and in every job (below), installed or not
 
 from maae import scales  # noqa: E402
