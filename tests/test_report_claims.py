@@ -298,11 +298,18 @@ def test_flat_fails_when_the_wae_does_not_worsen(column: str) -> None:
 
 
 def test_kde_flatness_is_judged_in_nats() -> None:
-    """MAAE's log-likelihood drifting by less than the paper's 5.1 nats is flat; by 8 nats it is not."""
-    for drift, status in ((4.0, "pass"), (8.0, "fail")):
+    """MAAE's log-likelihood drifting by less than the paper's 5.1 nats is flat; by 8 nats it is not; by
+    3.1, 5.1 and 7.1 nats in three seeds, the interval straddles the tolerance: inconclusive."""
+    for drift, status in (
+        (lambda s: 4.0, "pass"),
+        (lambda s: 8.0, "fail"),
+        (lambda s: 3.1 + 2 * s, "inconclusive"),
+    ):
         laws = working(8)
-        laws["maae"] = {**laws["maae"], "kde": lambda m, s, d=drift: -160.0 - d * (m == 24) + NOISE * s}
-        assert verdict("table3_kde", inputs({"synthetic8": (SYN8, laws)})).status == status
+        laws["maae"] = {**laws["maae"], "kde": lambda m, s, d=drift: -160.0 - d(s) * (m == 24) + NOISE * s}
+        v = verdict("table3_kde", inputs({"synthetic8": (SYN8, laws)}))
+        assert v.status == status, v.reason
+    assert "MAAE may not stay near its best" in v.reason and "seeds" in v.reason
 
 
 def test_flat_not_run_with_reasons() -> None:
@@ -323,7 +330,7 @@ def test_flat_not_run_with_reasons() -> None:
 # ---- nac_maae_below_wae and table1_maae_beats_wae ---------------------------------------------------------
 
 
-def test_nac_passes_below_and_fails_when_equal_or_within_noise() -> None:
+def test_nac_passes_below_fails_when_equal_and_is_inconclusive_within_noise() -> None:
     sets = {"synthetic8": (dataset(n=8, capacity=16), working(8))}
     v = verdict("nac_maae_below_wae", inputs(sets))
     assert v.status == "pass" and part(v, "synthetic8").evidence["m"] == 16

@@ -221,6 +221,6 @@ def test_report_reads_what_the_aggregation_writes(make_cfg: Callable[..., RunCon
         and "scale too small: 20 training steps" in reason
         and "the predicate says" in reason
     )
-    few = "synthetic3: too few seeds to measure noise (2 needed at each m; have MAAE m = 4: 1, WAE m = 4: 1)"
+    few = "synthetic3: too few seeds for an interval (2 needed at each m; have MAAE m = 4: 1, WAE m = 4: 1)"
     assert statuses["nac_maae_below_wae"][0] == "not_run" and statuses["nac_maae_below_wae"][1].endswith(few)
     assert "# The paper checked: smoke scale" in md

@@ -4,14 +4,14 @@ behind it.
 A predicate is a pure function of one scale's results (runs.csv, the datasets.json manifest, the §8
 baselines tables) and the paper reference; it judges every data set the claim covers and returns one Part
 per data set. ``judge`` folds the parts into a Verdict: fail if any part fails, else inconclusive if any
-is, else pass if any passes, else not run. The comparisons of MAAE with another model judge the per-seed
-paired difference by its bootstrap interval over seeds (maae.report.stats); the claims about the final
-mask use only runs whose m_A settled. Tolerances and the reasons they are fair live in
-paper_reference.yaml (``claims:``, ``statistics:``, ``noise_allowance:``, ``training_length:``); none is
-written here. "Not run" always says why: the data set
-is missing or not in the scale, the runs are too short, the grid has too few m values, too few seeds to
-measure noise, or metrics that cannot be compared. Every primary score is a distance (lower is better);
-the KDE log-likelihood is the one higher-is-better column.
+is, else pass if any passes, else not run. A claim's quantity is computed per seed (a paired difference
+between models or between two m, the location of a minimum) and judged by its bootstrap interval over
+seeds (maae.report.stats); the claims about the final mask use only runs whose m_A settled. Tolerances and
+the reasons they are fair live in paper_reference.yaml (``claims:``, ``statistics:``,
+``training_length:``); none is written here. "Not run" always says why: the data set is missing or not in
+the scale, the runs are too short, the grid has too few m values, too few seeds for an interval, or
+metrics that cannot be compared. Every primary score is a distance (lower is better); the KDE
+log-likelihood is the one higher-is-better column.
 """
 
 from __future__ import annotations
@@ -19,7 +19,7 @@ from __future__ import annotations
 import dataclasses
 import json
 import math
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -95,10 +95,6 @@ class Inputs:
         return self.reference["claims"][claim]
 
     @property
-    def noise(self) -> dict[str, Any]:
-        return self.reference["noise_allowance"]
-
-    @property
     def bootstrap(self) -> dict[str, Any]:
         """seed_bootstrap's settings, pre-registered in the reference (``statistics:``)."""
         s = self.reference["statistics"]
@@ -166,19 +162,14 @@ def _table(tables: dict[str, pd.DataFrame]) -> list[dict[str, Any]]:
     return _records(wide.rename_axis("m").reset_index())
 
 
-def _allowance(inp: Inputs, a: pd.Series, b: pd.Series) -> float:
-    """z standard errors of the difference of two per-m means (rows of per_m)."""
-    return float(inp.noise["z"] * math.sqrt(a["sd"] ** 2 / a["seeds"] + b["sd"] ** 2 / b["seeds"]))
-
-
 def _too_few_seeds(inp: Inputs, tables: dict[str, pd.DataFrame]) -> str | None:
-    need = inp.noise["min_seeds"]
+    need = inp.reference["statistics"]["min_seeds"]
     short = [
         f"{label} m = {m}: {k}" for label, t in tables.items() for m, k in t["seeds"].items() if k < need
     ]
     if not short:
         return None
-    return f"too few seeds to measure noise ({need} needed at each m; have {', '.join(short)})"
+    return f"too few seeds for an interval ({need} needed at each m; have {', '.join(short)})"
 
 
 def coverage(inp: Inputs, dataset: str) -> Part | None:
@@ -341,13 +332,7 @@ def _u_shape_part(inp: Inputs, name: str, target: int, what: str, s: dict[str, A
         "table": _table({"WAE": table}),
     }
     samples = _samples(runs, ("n_generated", "n_real"))
-    verdict = (
-        "fail"
-        if "fail" in status.values()
-        else "inconclusive"
-        if "inconclusive" in status.values()
-        else "pass"
-    )
+    verdict = _worst(status.values())
     if verdict == "pass":
         return Part(name, "pass", "U-shaped: " + "; ".join(says.values()), evidence, samples)
     shown = [says[k] for k, v in status.items() if v == verdict]
@@ -404,48 +389,59 @@ def _flat_part(
     few = _too_few_seeds(inp, tables)
     if few:
         return Part(name, "not_run", few)
-
-    def margin(t: pd.DataFrame, m: int, best_m: int) -> tuple[float, float]:
-        """How much worse m is than best_m, and how much worse it may be (tolerance + noise)."""
-        best = t.loc[best_m, "mean"]
-        worse = float(sign * (t.loc[m, "mean"] - best)) + 0.0  # + 0.0: no "-0" for the best m itself
-        return worse, float(relative * abs(best) + absolute + _allowance(inp, t.loc[m], t.loc[best_m]))
-
     maae, wae = tables["MAAE"], tables["WAE"]
     maae_best = int((sign * maae["mean"]).idxmin())
-    spread = {m: margin(maae, m, maae_best) for m in shared}
-    too_far = [m for m in shared if spread[m][0] > spread[m][1]]
-    worst_m = (
-        max(too_far, key=lambda m: spread[m][0] - spread[m][1]) if too_far else max(shared, key=spread.get)
-    )
-    flat = not too_far
     wae_best = int((sign * wae["mean"]).idxmin())
-    wae_worse, wae_allowed = margin(wae, shared[-1], wae_best)
-    worsens = wae_worse > wae_allowed
+
+    def excess(runs: pd.DataFrame, m: int, best_m: int) -> Interval:
+        """How much worse m is than best_m, per seed (paired), with its interval over seeds."""
+        curves = runs.pivot_table(index="seed", columns="m", values=column)
+        diff = (sign * (curves[m] - curves[best_m])).dropna()
+        return seed_bootstrap({int(k): float(v) + 0.0 for k, v in diff.items()}, **inp.bootstrap)
+
+    # MAAE flat: each m's excess over its best within the tolerance; the WAE worse beyond the same tolerance
+    maae_tol = float(relative * abs(maae.loc[maae_best, "mean"]) + absolute)
+    wae_tol = float(relative * abs(wae.loc[wae_best, "mean"]) + absolute)
+    spread = {m: excess(maae_runs, m, maae_best) for m in shared}
+    flat_status = {m: decide(iv, high=maae_tol) for m, iv in spread.items()}
+    wae_excess = excess(wae_runs, shared[-1], wae_best)
+    worsens = decide(wae_excess, low=wae_tol + ABOVE_ZERO)
+    worst_m = max(shared, key=lambda m: spread[m].high if spread[m].high is not None else spread[m].estimate)
+    flat = _worst(flat_status.values())
     evidence = {
         "metric": column if column == "kde" else _distinct(maae_runs["score_metric"]),
         "m0": m0,
         "MAAE best at m": maae_best,
-        "MAAE excess over its best (m: worse by, allowed)": {
-            m: [_plain(w), _plain(a)] for m, (w, a) in spread.items()
-        },
+        "MAAE tolerance": _plain(maae_tol),
+        "MAAE excess over its best (interval per m)": {m: iv.to_dict() for m, iv in spread.items()},
         "WAE best at m": wae_best,
-        "WAE at largest m (worse by, allowed)": [_plain(wae_worse), _plain(wae_allowed)],
+        "WAE tolerance": _plain(wae_tol),
+        "WAE excess at the largest m": wae_excess.to_dict(),
         "table": _table(tables),
     }
     counts = ("n_generated", "kde_n_fit") if column == "kde" else ("n_generated", "n_real")
     both = pd.concat([maae_runs, wae_runs])
     samples = _samples(both[both["m"] >= m0], counts)
+    stays = {"pass": "stays", "fail": "does not stay", "inconclusive": "may not stay"}[flat]
     maae_says = (
-        f"MAAE {'stays' if flat else 'does not stay'} near its best (m = {maae_best}) for m ≥ {m0}: "
-        f"worst m = {worst_m} is {_num(spread[worst_m][0])} worse, {_num(spread[worst_m][1])} allowed"
+        f"MAAE {stays} near its best (m = {maae_best}) for m ≥ {m0}: worst m = {worst_m} is "
+        f"{_num(spread[worst_m].estimate)} worse ({_interval_text(spread[worst_m])}), "
+        f"{_num(maae_tol)} allowed"
     )
+    more = {"pass": "more", "fail": "not more", "inconclusive": "undecided whether more"}[worsens]
     wae_says = (
-        f"WAE at m = {shared[-1]} is {_num(wae_worse)} worse than its best (m = {wae_best}), "
-        f"{'more' if worsens else 'not more'} than the {_num(wae_allowed)} that counts as worse"
+        f"WAE at m = {shared[-1]} is {_num(wae_excess.estimate)} worse than its best (m = {wae_best}) "
+        f"({_interval_text(wae_excess)}), {more} than the {_num(wae_tol)} that counts as worse"
     )
-    status = "pass" if flat and worsens else "fail"
-    return Part(name, status, f"{maae_says}; {wae_says}", evidence, samples)
+    status = _worst((flat, worsens))
+    says = f"{maae_says}; {wae_says}"
+    if status == "inconclusive":
+        if flat == "inconclusive":
+            m = next(m for m, v in flat_status.items() if v == "inconclusive")
+            says += f"; {_seeds_needed(spread[m], None, maae_tol)}"
+        else:
+            says += f"; {_seeds_needed(wae_excess, wae_tol + ABOVE_ZERO, None)}"
+    return Part(name, status, says, evidence, samples)
 
 
 def nac_maae_below_wae(inp: Inputs) -> list[Part]:
@@ -523,6 +519,12 @@ def _below_part(
     if status == "inconclusive":
         says += f"; {_seeds_needed(interval, ABOVE_ZERO, None)}"
     return Part(name, status, says, evidence, samples)
+
+
+def _worst(statuses: Iterable[str]) -> str:
+    """One status from a claim's several checks: any fail fails, else any inconclusive, else pass."""
+    found = set(statuses)
+    return "fail" if "fail" in found else "inconclusive" if "inconclusive" in found else "pass"
 
 
 def _interval_text(interval: Interval) -> str:
@@ -682,7 +684,7 @@ def _fold(parts: list[Part]) -> tuple[str, str]:
 
 def _rule(inp: Inputs, claim: str) -> str:
     confidence = f"{round(inp.reference['statistics']['confidence'] * 100)}%"
-    values = {**inp.noise, "confidence": confidence, **inp.settings(claim)}
+    values = {"confidence": confidence, **inp.settings(claim)}
     values = {k: " and ".join(map(str, v)) if isinstance(v, list) else v for k, v in values.items()}
     return " ".join(str(values["rule"]).split()).format_map(values)
 

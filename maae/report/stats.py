@@ -98,11 +98,19 @@ def seed_bootstrap(
     estimate = float(statistic(items))
     if len(items) == 1:
         return Interval(estimate, None, None, 1, confidence, ONE_SEED, 0)
+    if statistic is mean:  # the common case, vectorised: no Python call per resample
+        data, stat, vectorized = np.asarray(items, dtype=float), np.mean, True
+    else:
+        data, vectorized = np.arange(len(items)), False
+
+        def stat(drawn: np.ndarray) -> float:
+            return statistic([items[int(i)] for i in drawn])
+
     result = scipy_stats.bootstrap(
-        (np.arange(len(items)),),
-        lambda drawn: statistic([items[int(i)] for i in drawn]),
+        (data,),
+        stat,
         n_resamples=resamples,
-        vectorized=False,
+        vectorized=vectorized,
         confidence_level=confidence,
         method="percentile",
         rng=np.random.default_rng(random_state),

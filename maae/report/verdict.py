@@ -44,7 +44,7 @@ NEEDED_COLUMNS = (
 )  # fmt: skip
 REFERENCE_KEYS = (
     "table1", "table2", "table3", "figures", "runtimes", "suite_counterparts", "statistics",
-    "noise_allowance", "training_length",
+    "training_length",
 )  # fmt: skip
 COUNT_NAMES = {"n_generated": "generated", "n_real": "real", "n_codes": "codes", "kde_n_fit": "KDE fit rows"}
 HARDWARE = "the paper's time is on one GTX 1080 Ti at the paper's training length: not compared"
@@ -533,14 +533,16 @@ def render_markdown(rep: dict[str, Any]) -> str:
             *_md_table([_number_record(r) for r in mine]),
             "",
         ]
-    noise, length = ref["noise_allowance"], ref["training_length"]
+    stats, length = ref["statistics"], ref["training_length"]
     out += ["## Claims", ""]
     out += [
-        "Each claim is judged per data set: fail if any data set fails, pass if any passes and none fails, "
-        "else not run; every verdict says why, and the figures behind it follow.",
+        "Each claim is judged per data set: fail if any data set fails, else inconclusive if any is, else "
+        "pass if any passes, else not run; every verdict says why, and the figures behind it follow.",
         "",
-        f"- noise allowance: {noise['z']} standard errors of a difference of means over seeds, at least "
-        f"{noise['min_seeds']} seeds per point. {' '.join(noise['why'].split())}",
+        f"- intervals: {round(stats['confidence'] * 100)}% {stats['method']}, {stats['resamples']} "
+        f"resamples, random state {stats['random_state']}, at least {stats['min_seeds']} seeds; a claim "
+        f"about the final mask uses a run only if its m_A stayed unchanged over the last "
+        f"{stats['settled_fraction']:.0%} of training. {' '.join(stats['why'].split())}",
         f"- training length: at least {length['min_steps']} steps. {' '.join(length['why'].split())}",
         "",
     ]
