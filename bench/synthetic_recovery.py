@@ -29,7 +29,7 @@ from pathlib import Path
 import numpy as np
 import torch
 
-from maae.config import RunConfig
+from maae.config import RunConfig, parse_override
 from maae.data import load_split
 from maae.kinds import MODEL_KINDS
 from maae.metrics.frechet import frechet_distance_between
@@ -113,6 +113,9 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("--data-root", default=str(REPO / "data"))
     p.add_argument("--bf16", action="store_true", help="bfloat16 autocast (runs go under OUT/bf16/)")
     p.add_argument("--lambda1", type=float, default=CPU_RECIPE["model.lambda1"], help="lambda1 of L_mask")
+    p.add_argument(
+        "--set", action="append", default=[], metavar="KEY=VALUE", help="another maae.config override"
+    )
     args = p.parse_args(argv)
 
     load_split(run_config(args.n, args.m[0], "maae", 0, 1, args.data_root).data, "train")  # cache once
@@ -121,6 +124,7 @@ def main(argv: list[str] | None = None) -> int:
         for model in args.models:
             for seed in args.seeds:
                 cfg = run_config(args.n, m, model, seed, args.steps, args.data_root, args.bf16, args.lambda1)
+                cfg = cfg.replace(**dict(parse_override(text) for text in args.set))
                 out = (
                     args.out
                     / ("bf16" if args.bf16 else "")
