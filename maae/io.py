@@ -25,10 +25,24 @@ def atomic_write(path: str | Path, write: Callable[[IO[bytes]], None]) -> Path:
             os.fsync(f.fileno())
         os.chmod(tmp, 0o644)  # mkstemp makes 0600; shared caches must stay readable to others
         os.replace(tmp, path)
-    except BaseException:
+    except BaseException as err:
         Path(tmp).unlink(missing_ok=True)
+        cause = _os_error(err)
+        if cause is not None:  # e.g. a full disk: one error that names the file, not torch's zip writer's
+            raise type(cause)(cause.errno, cause.strerror, str(path)) from err
         raise
     return path
+
+
+def _os_error(err: BaseException | None) -> OSError | None:
+    """The OSError without a file name behind a failed write: raised by write() itself, or wrapped by
+    torch.save (a RuntimeError from its zip writer whose context is the OSError); None for anything else."""
+    seen = 0
+    while err is not None and seen < 5:
+        if isinstance(err, OSError):
+            return err if err.errno and err.filename is None else None
+        err, seen = err.__cause__ or err.__context__, seen + 1
+    return None
 
 
 def write_text(path: str | Path, text: str) -> Path:

@@ -301,19 +301,12 @@ class Trainer:
         """Refuse a folder that holds a different run; written only once data and model are ready,
         so a start that fails (e.g. on missing data) leaves nothing that blocks the next one."""
         path = self.out / "config.json"
-        mine = self.cfg.to_dict()
         if path.exists():
-            theirs = json.loads(path.read_text())
-            for section in ("data", "model", "train"):
-                ours, old = mine[section], theirs.get(section, {})
-                for key in sorted((set(ours) | set(old)) - _RESUMABLE_KEYS):
-                    if ours.get(key) != old.get(key):
-                        raise ConfigError(
-                            f"{section}.{key}: {self.out} holds a run with {old.get(key)!r}, "
-                            f"this config says {ours.get(key)!r}; use another output folder"
-                        )
+            conflict = folder_conflict(self.out, self.cfg)
+            if conflict:
+                raise ConfigError(conflict)
         else:
-            io.write_json(path, mine)
+            io.write_json(path, self.cfg.to_dict())
 
     def _latest_checkpoint(self) -> dict[str, Any] | None:
         for path in sorted(self.ckpt_dir.glob("step_*.pt"), reverse=True):
@@ -494,6 +487,24 @@ def _format_row(row: dict[str, Any], steps: int) -> str:
     if row["train_seconds"]:
         parts.append(f"{row['step'] / row['train_seconds']:.1f} it/s")
     return "  ".join(parts)
+
+
+def folder_conflict(out_dir: str | Path, cfg: RunConfig) -> str | None:
+    """Why the run folder's config.json is not the run ``cfg`` describes (the first differing key, named),
+    or None when it is (or there is no config.json yet). The workflow asks this before planning a run."""
+    path = Path(out_dir) / "config.json"
+    if not path.exists():
+        return None
+    mine, theirs = resolve(cfg).to_dict(), json.loads(path.read_text())
+    for section in ("data", "model", "train"):
+        ours, old = mine[section], theirs.get(section, {})
+        for key in sorted((set(ours) | set(old)) - _RESUMABLE_KEYS):
+            if ours.get(key) != old.get(key):
+                return (
+                    f"{section}.{key}: {out_dir} holds a run with {old.get(key)!r}, "
+                    f"this config says {ours.get(key)!r}; use another output folder"
+                )
+    return None
 
 
 def train(cfg: RunConfig, out_dir: str | Path, train_data: torch.Tensor | None = None) -> dict[str, Any]:

@@ -11,10 +11,14 @@ from snakemake_interface_executor_plugins.settings import DeploymentMethod
 
 ROOT = Path(workflow.basedir).parent  # the checkout: workflow/Snakefile is the catalog's layout
 sys.path.insert(0, str(ROOT))  # maae importable here and in every job (below), installed or not
+sys.path.insert(0, str(ROOT / "workflow" / "scripts"))
+
+import stale_locks  # noqa: E402
 
 from maae import scales  # noqa: E402
 from maae.config import ConfigError  # noqa: E402
 from maae.kinds import MODEL_KINDS  # noqa: E402
+from maae.train import folder_conflict  # noqa: E402
 
 try:
     scales.validate(config)  # what the schema cannot say: run overrides, figure m values, data set names
@@ -34,12 +38,14 @@ for _name, _info in MANIFEST["datasets"].items():
     if _info["status"] != "ok":
         logger.warning(f"{_name}: not run, {_info['reason']}")
 
-# Jobs call $MAAE_PYTHON (set in every job's shell): in a conda environment that environment's python, otherwise the interpreter running
-# Snakemake (a venv's), with this checkout first on the path. A shell variable, not a rule parameter,
-# so switching venvs reruns nothing (paths with spaces are not supported).
+# Jobs call $MAAE_PYTHON -m MODULE (set in every job's shell): in a conda environment that environment's
+# python, otherwise the interpreter running Snakemake (a venv's), with this checkout first on the path,
+# through workflow/scripts/run_module.py (a full disk or a read-only folder: one line naming the path). A shell
+# variable, not a rule parameter, so switching venvs reruns nothing (paths with spaces are not supported).
 CONDA = DeploymentMethod.CONDA in workflow.deployment_settings.deployment_method
+PYTHON = "python" if CONDA else sys.executable
 shell.prefix(
-    f"set -euo pipefail; MAAE_PYTHON='env PYTHONPATH={ROOT} {'python' if CONDA else sys.executable}'; "
+    f"set -euo pipefail; MAAE_PYTHON='env PYTHONPATH={ROOT} {PYTHON} {ROOT}/workflow/scripts/run_module.py'; "
 )
 ENV = "../../envs/maae.yaml"
 
@@ -49,6 +55,23 @@ wildcard_constraints:
     model="|".join(MODEL_KINDS),
     m=r"\d+",
     seed=r"\d+",
+
+
+# After a Snakemake process was killed (SIGKILL, a lost machine), the same command must not need --unlock:
+# workflow/scripts/stale_locks.py removes locks whose recorded owner is gone, and nothing else.
+LOCK_DIR = Path(".snakemake") / "locks"
+LOCK_OWNER = Path(".snakemake") / "maae-lock-owner.json"
+if workflow.is_main_process and not workflow.dryrun:
+    _owner = stale_locks.release(LOCK_DIR, LOCK_OWNER)
+    if _owner:
+        logger.warning(
+            f"removed the locks left by Snakemake process {_owner['pid']}, which is gone (killed?); "
+            "its unfinished jobs run again (training resumes from the last checkpoint)"
+        )
+
+
+onstart:
+    stale_locks.record(LOCK_OWNER)
 
 
 def res(kind):
@@ -68,6 +91,22 @@ def runs_of(dataset, filename, models=None):
         for model, m, seed in info["runs"]
         if models is None or model in models
     ]
+
+
+def checked_run_args(wildcards):
+    """A training job's --set arguments, once its run folder is checked: a folder whose config.json is not
+    the run the scale asks for (edited by hand, or the scale changed under a finished run) is refused,
+    naming the key, while Snakemake plans (parameters are evaluated for every planned job, finished or
+    not), so before it would delete a finished run's outputs to train it again. (Not an input function:
+    Snakemake drops an input function's error when the job's outputs exist.)"""
+    dataset, model, m, seed = wildcards.dataset, wildcards.model, int(wildcards.m), int(wildcards.seed)
+    cfg = scales.run_config(config, dataset, model, m, seed)
+    conflict = folder_conflict(run_folder(dataset, model, m, seed), cfg)
+    if conflict:
+        raise WorkflowError(
+            f"run folder refused: {conflict} (restore its config.json, or delete the folder to train it anew)"
+        )
+    return set_args(scales.run_overrides(config, dataset, model, m, seed))
 
 
 def set_args(values):

@@ -41,7 +41,7 @@ rule train:
     resources:
         **res("train"),
     params:
-        sets=lambda w: set_args(scales.run_overrides(config, w.dataset, w.model, int(w.m), int(w.seed))),
+        sets=checked_run_args,
         folder=lambda w, output: Path(output.model).parent,
     shell:
         "$MAAE_PYTHON -m maae train {params.sets} --out {params.folder} > {log} 2>&1"
