@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import importlib
 import importlib.util
+import re
 from pathlib import Path
 
 import yaml
@@ -59,3 +61,31 @@ def test_workflow_catalog_settings() -> None:
     assert usage["report"] is True
     assert (ROOT / "workflow" / "Snakefile").is_file() and not (ROOT / "Snakefile").exists()
     assert (ROOT / "config" / "README.md").is_file()
+
+
+def readme_section(title: str) -> str:
+    text = (ROOT / "README.md").read_text()
+    return text.split(f"## {title}", 1)[1].split("\n## ", 1)[0]
+
+
+def test_readme_fault_catalogue_lists_every_fault_test() -> None:
+    """Each row of the README's fault catalogue names a test of tests/test_faults.py, and every test there
+    has a row."""
+    section = readme_section("Fault catalogue")
+    named = set(re.findall(r"`(test_\w+)`", section))
+    defined = set(re.findall(r"^def (test_\w+)", (ROOT / "tests" / "test_faults.py").read_text(), re.M))
+    assert named == defined
+
+
+def test_readme_computed_in_names_exist() -> None:
+    """The "computed in" column of the README's table of what the suite reproduces names real functions."""
+    section = readme_section("What the suite reproduces")
+    names = {n for n in re.findall(r"`((?:maae|baselines)\.[\w.]+)`", section) if not n.endswith(".md")}
+    assert len(names) >= 10
+    for name in names:
+        module, _, attr = name.rpartition(".")
+        try:
+            target = importlib.import_module(name)
+        except ModuleNotFoundError:
+            target = getattr(importlib.import_module(module), attr, None)
+        assert target is not None, name

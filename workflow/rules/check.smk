@@ -5,9 +5,9 @@ rule verdict_report:
     input:
         manifest=RESULTS / "datasets.json",
         runs=RESULTS / "runs.csv",
-        baselines=[f for files in BASELINE_FILES.values() for f in files],
+        baselines=[f for files in BASELINE_FILES.values() for f in files if f.suffix != ".html"],
     output:
-        md=report(RESULTS / "report" / "verdict.md", category="Verdict", labels={"scale": SCALE}),
+        md=RESULTS / "report" / "verdict.md",
         json=RESULTS / "report" / "verdict.json",
     log:
         RESULTS / "logs" / "report" / "verdict.log",
@@ -20,3 +20,27 @@ rule verdict_report:
     shell:
         "$MAAE_PYTHON -m maae.report.verdict --results {params.results} --out {output.md} --json {output.json} "
         "--strict > {log} 2>&1"
+
+
+rule md_html:
+    """The verdict, a table or a baseline table as an HTML page for the report (Markdown is not shown inline)."""
+    input:
+        RESULTS / "{folder}" / "{name}.md",
+    output:
+        report(
+            RESULTS / "{folder}" / "{name}.html",
+            caption="../report/caption.rst",
+            category=lambda w: page_report(w.folder, w.name)[0],
+            subcategory=lambda w: page_report(w.folder, w.name)[1],
+            labels=lambda w: page_report(w.folder, w.name)[2],
+        ),
+    log:
+        RESULTS / "logs" / "html" / "{folder}_{name}.log",
+    wildcard_constraints:
+        folder="report|tables|baselines",
+    localrule: True
+    params:
+        caption=lambda w: page_report(w.folder, w.name)[3],
+    run:
+        markdown_pages.write(input[0], output[0])
+        write_atomic(log[0], f"{output[0]} from {input[0]}\n")

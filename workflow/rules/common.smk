@@ -13,6 +13,7 @@ ROOT = Path(workflow.basedir).parent  # the checkout: workflow/Snakefile is the 
 sys.path.insert(0, str(ROOT))  # maae importable here and in every job (below), installed or not
 sys.path.insert(0, str(ROOT / "workflow" / "scripts"))
 
+import md_html as markdown_pages  # noqa: E402
 import stale_locks  # noqa: E402
 
 from maae import scales  # noqa: E402
@@ -131,7 +132,7 @@ def write_atomic(path, text):
     """Write a small file from the Snakemake process, never leaving a half-written one."""
     path = Path(path)
     path.parent.mkdir(parents=True, exist_ok=True)
-    tmp = path.with_name(path.name + ".tmp")
+    tmp = path.with_name(f"{path.name}.tmp")
     tmp.write_text(text)
     tmp.replace(path)
 
@@ -169,3 +170,154 @@ def figure_jobs():
     for dataset in figs.get("heatmaps", []):
         jobs[f"heatmaps_{dataset}"] = ("heatmaps", [dataset], f"--dataset {dataset}")
     return jobs
+
+
+# The HTML report (snakemake --report report.zip): every figure, table, baseline table and the verdict, in
+# categories that follow the paper (the verdict first: the menu sorts by name), each with labels (data sets,
+# models, m, seeds, scale: the columns and toggles of the report's tables) and a caption that says what it
+# shows and at which scale. The verdict and tables are shown as HTML pages (rule md_html); their Markdown,
+# CSV and LaTeX files stay the outputs to use elsewhere.
+
+SECTIONS = {  # the number keeps the paper's order in the report's menu
+    "verdict": "1. Verdict: every claim, pass / fail / not run",
+    "latent": "2. Latent size m (Fig. 1, Fig. 4; §1, §5)",
+    "mask": "3. The mask over training (Fig. 5, Fig. 8)",
+    "tables": "4. Tables 1-3: FID, m_A and NAC, KDE log-likelihood",
+    "samples": "5. Samples and NAC heatmaps (Fig. 6; supplement §10.4)",
+    "baselines": "6. Naive searches over m (supplement §8)",
+}
+FIGURE_REPORT = {  # figure kind: (section, subcategory, what it shows)
+    "fig1": (
+        "latent",
+        "Fig. 1: WAE score vs m",
+        "The WAE's primary score against the latent size m, one panel per data set: the U-shape of the paper's Fig. 1, its minimum near n.",
+    ),
+    "fig4": (
+        "latent",
+        "Fig. 4: score and m_A vs m",
+        "Each model's primary score (mean over seeds, min-max band) and MAAE's active dimensions m_A against the latent size m, with the lines m_A = n and m_A = m.",
+    ),
+    "fig5": (
+        "mask",
+        "Fig. 5: mask values",
+        "Each mask value mu_j of one MAAE run over training, one panel per m: the mask closing the dimensions it does not need.",
+    ),
+    "fig8": (
+        "mask",
+        "Fig. 8: training curves",
+        "omega (the Wasserstein estimate), the reconstruction loss and m_A of one MAAE run over training, on one step axis.",
+    ),
+    "fig6": (
+        "samples",
+        "Fig. 6: samples",
+        "Samples of MAAE and the WAE from their final weights, side by side, at the data set's capacity m.",
+    ),
+    "heatmaps": (
+        "samples",
+        "NAC heatmaps",
+        "The normalised absolute covariance of WAE and MAAE codes (supplement §10.4) at the data set's capacity m, on one colour scale.",
+    ),
+}
+TABLE_REPORT = {
+    "table1": (
+        "Table 1: FID",
+        "The paper's Table 1 (FID, lower is better) with the suite's MAAE, WAE and WAE-GAN rows beside the paper's, at each data set's capacity m.",
+    ),
+    "table2": (
+        "Table 2: m_A and NAC",
+        "The paper's Table 2: active dimensions m_A and NAC of encoded test codes for the WAE and MAAE at each data set's capacity m, the paper's numbers beside the suite's.",
+    ),
+    "table3": (
+        "Table 3: KDE log-likelihood",
+        "Supplement Table 3: the mean KDE log-likelihood of generated samples (higher is better) against m, the paper's numbers beside the suite's.",
+    ),
+}
+
+
+def rst_text(text):
+    """Plain text as reStructuredText (captions are rendered by docutils)."""
+    return " ".join(
+        text.replace("\\", "\\\\").replace("*", "\\*").replace("`", "\\`").replace("|", "\\|").split()
+    )
+
+
+def m_text(values):
+    values = list(values)
+    return (
+        ", ".join(map(str, values))
+        if len(values) <= 8
+        else f"{values[0]}..{values[-1]} ({len(values)} values)"
+    )
+
+
+def scale_text(names):
+    """What the scale ran for these data sets (or why not), for a caption."""
+    parts = []
+    for name in names:
+        info = MANIFEST["datasets"].get(name)
+        if info is None:
+            parts.append(f"{name}: not in this scale")
+        elif info["status"] != "ok":
+            parts.append(f"{name}: {info['reason']}")
+        else:
+            parts.append(
+                f"{name}: {', '.join(info['models'])}, m = {m_text(info['m'])} (capacity {info['capacity']}), "
+                f"seeds {', '.join(map(str, info['seeds']))}, {info['steps']:,} iterations, metric {info['metric']}"
+            )
+    return f"Scale: {SCALE} ({CONFIG_FILE.name}). " + "; ".join(parts) + "."
+
+
+def data_labels(names, m=None):
+    """The labels every report item carries: the data sets, models, m, seeds and scale it covers."""
+    infos = [MANIFEST["datasets"][n] for n in names if n in MANIFEST["datasets"]]
+    return {
+        "data set": ", ".join(names) or "-",
+        "models": ", ".join(dict.fromkeys(m for i in infos for m in i["models"])) or "-",
+        "m": m or ("; ".join(m_text(i["m"]) for i in infos) or "-"),
+        "seeds": ", ".join(dict.fromkeys(str(s) for i in infos for s in i["seeds"])) or "-",
+        "scale": SCALE,
+    }
+
+
+def figure_report(name):
+    """(category, subcategory, labels, caption) of one figure."""
+    kind, datasets, _ = FIGURES[name]
+    section, subcategory, what = FIGURE_REPORT[kind]
+    figs = config["figures"]
+    m = {
+        "fig5": lambda: m_text(figs["fig5"]["m"]),
+        "fig8": lambda: str(figs["fig8"]["m"]),
+        "fig6": lambda: str(scales.capacity(config, datasets[0])),
+        "heatmaps": lambda: str(scales.capacity(config, datasets[0])),
+    }.get(kind, lambda: None)()
+    labels = {"figure": name, **data_labels(datasets, m)}
+    return SECTIONS[section], subcategory, labels, rst_text(f"{name}: {what} {scale_text(datasets)}")
+
+
+def page_report(folder, name):
+    """(category, subcategory, labels, caption) of the verdict, a table or a baseline table (as HTML)."""
+    if folder == "report":
+        what = (
+            "The verdict: every testable claim of the paper with pass, fail, inconclusive or not run (and why), "
+            "the paper's numbers beside the suite's, and the runs and figures behind each verdict."
+        )
+        return (
+            SECTIONS["verdict"],
+            "Verdict",
+            {"report": "verdict", **data_labels(READY)},
+            rst_text(f"{what} {scale_text(list(MANIFEST['datasets']))}"),
+        )
+    if folder == "tables":
+        subcategory, what = TABLE_REPORT[name]
+        labels = {"table": subcategory, **data_labels(TABLES[name])}
+        return SECTIONS["tables"], subcategory, labels, rst_text(f"{what} {scale_text(TABLES[name])}")
+    what = (
+        f"Linear and ternary search over m by the WAE's score ({config['baselines']['mode']}), against one "
+        "MAAE run at the largest m: models trained, their cost in measured training time, the m chosen."
+    )
+    return (
+        SECTIONS["baselines"],
+        "Naive searches",
+        {"search": name, **data_labels([name])},
+        rst_text(f"{what} {scale_text([name])}"),
+    )

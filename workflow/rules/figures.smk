@@ -13,8 +13,10 @@ rule figure:
         pdf=RESULTS / "figures" / "{figure}.pdf",
         png=report(
             RESULTS / "figures" / "{figure}.png",
-            category="Figures",
-            labels={"figure": "{figure}", "scale": SCALE},
+            caption="../report/caption.rst",
+            category=lambda w: figure_report(w.figure)[0],
+            subcategory=lambda w: figure_report(w.figure)[1],
+            labels=lambda w: figure_report(w.figure)[2],
         ),
     log:
         RESULTS / "logs" / "figures" / "{figure}.log",
@@ -28,6 +30,7 @@ rule figure:
         results=RESULTS,
         kind=lambda w: FIGURES[w.figure][0],
         args=lambda w: FIGURES[w.figure][2],
+        caption=lambda w: figure_report(w.figure)[3],
     shell:
         "MPLBACKEND=Agg $MAAE_PYTHON -m maae.report.figures {params.kind} --results {params.results} "
         "--out {params.results}/figures/{wildcards.figure} {params.args} --runs {input.runs} > {log} 2>&1"

@@ -13,11 +13,7 @@ rule table:
         manifest=RESULTS / "datasets.json",
         runs=lambda w: dataset_runs_csv(TABLES[w.table]),
     output:
-        csv=report(
-            RESULTS / "tables" / "{table}.csv",
-            category="Tables",
-            labels={"table": "{table}", "scale": SCALE},
-        ),
+        csv=RESULTS / "tables" / "{table}.csv",
         md=RESULTS / "tables" / "{table}.md",
         tex=RESULTS / "tables" / "{table}.tex",
     log:
@@ -37,7 +33,7 @@ rule table:
 
 
 TABLE_FILES = {
-    name: [RESULTS / "tables" / f"{name}.{ext}" for ext in ("csv", "md", "tex")]
+    name: [RESULTS / "tables" / f"{name}.{ext}" for ext in ("csv", "md", "tex", "html")]
     for name in TABLES
     if TABLES[name]
 }
