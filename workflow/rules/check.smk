@@ -39,8 +39,11 @@ rule md_html:
     wildcard_constraints:
         folder="report|tables|baselines",
     localrule: True
+    conda:
+        ENV
+    resources:
+        **res("light"),
     params:
         caption=lambda w: page_report(w.folder, w.name)[3],
-    run:
-        markdown_pages.write(input[0], output[0])
-        write_atomic(log[0], f"{output[0]} from {input[0]}\n")
+    shell:
+        "$MAAE_PYTHON -m md_html {input} {output} > {log} 2>&1"

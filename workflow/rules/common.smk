@@ -13,7 +13,6 @@ ROOT = Path(workflow.basedir).parent  # the checkout: workflow/Snakefile is the 
 sys.path.insert(0, str(ROOT))  # maae importable here and in every job (below), installed or not
 sys.path.insert(0, str(ROOT / "workflow" / "scripts"))
 
-import md_html as markdown_pages  # noqa: E402
 import stale_locks  # noqa: E402
 
 from maae import scales  # noqa: E402
@@ -46,7 +45,8 @@ for _name, _info in MANIFEST["datasets"].items():
 CONDA = DeploymentMethod.CONDA in workflow.deployment_settings.deployment_method
 PYTHON = "python" if CONDA else sys.executable
 shell.prefix(
-    f"set -euo pipefail; MAAE_PYTHON='env PYTHONPATH={ROOT} {PYTHON} {ROOT}/workflow/scripts/run_module.py'; "
+    f"set -euo pipefail; MAAE_PYTHON='env PYTHONPATH={ROOT}:{ROOT}/workflow/scripts {PYTHON} "
+    f"{ROOT}/workflow/scripts/run_module.py'; "
 )
 ENV = "../../envs/maae.yaml"
 
