@@ -70,13 +70,33 @@ def grid(cfg: dict[str, Any], dataset: str) -> list[int]:
 
 
 def runs(cfg: dict[str, Any], dataset: str) -> list[tuple[str, int, int]]:
-    """(model, m, seed) of every run of a data set: the whole m grid for ``models``, the Table 1/2
-    capacity alone for ``capacity_models`` (e.g. WAE-GAN beside the grid)."""
+    """(model, m, seed) of every run of a data set: ``seeds`` over the whole m grid for ``models`` and at
+    the Table 1/2 capacity alone for ``capacity_models`` (e.g. WAE-GAN beside the grid), plus each
+    ``more_seeds`` entry's seeds at its m values; ordered by model, m, seed."""
     info = cfg["datasets"][dataset]
-    seeds = info["seeds"]
-    return [(model, m, seed) for model in info["models"] for m in grid(cfg, dataset) for seed in seeds] + [
-        (model, capacity(cfg, dataset), seed) for model in info["capacity_models"] for seed in seeds
-    ]
+    models = [*info["models"], *info["capacity_models"]]
+    planned = {
+        (model, m, seed)
+        for model in models
+        for m in model_grid(cfg, dataset, model)
+        for seed in info["seeds"]
+    }
+    for block in info["more_seeds"]:
+        for model in block.get("models") or models:
+            ms = set(block["m"]) & set(model_grid(cfg, dataset, model))
+            planned |= {(model, m, seed) for m in ms for seed in block["seeds"]}
+    return sorted(planned, key=lambda run: (models.index(run[0]), run[1], run[2]))
+
+
+def model_grid(cfg: dict[str, Any], dataset: str, model: str) -> list[int]:
+    """The m values a model is trained at: the whole grid, or the capacity alone for a capacity model."""
+    return grid(cfg, dataset) if model in cfg["datasets"][dataset]["models"] else [capacity(cfg, dataset)]
+
+
+def seeds(cfg: dict[str, Any], dataset: str) -> list[int]:
+    """Every seed a data set trains somewhere: ``seeds`` (at every m) and those of ``more_seeds``."""
+    info = cfg["datasets"][dataset]
+    return sorted({*info["seeds"], *(seed for block in info["more_seeds"] for seed in block["seeds"])})
 
 
 def results_root(cfg: dict[str, Any]) -> Path:
@@ -178,7 +198,7 @@ def manifest(cfg: dict[str, Any], config_file: str | None = None) -> dict[str, A
             "models": list(info["models"]) + list(info["capacity_models"]),
             "runs": [list(run) for run in runs(cfg, name)],
             "m": grid(cfg, name),
-            "seeds": list(info["seeds"]),
+            "seeds": seeds(cfg, name),
             "capacity": capacity(cfg, name),
             "metric": metric(cfg, name),
             "steps": info["steps"],
@@ -222,6 +242,7 @@ def check(cfg: dict[str, Any]) -> None:
             raise ConfigError(f"{where}.score.metrics: must include the primary metric {metric(cfg, name)}")
         if cfg["datasets"][name]["capacity"] and cfg["datasets"][name]["capacity"] not in values:
             raise ConfigError(f"{where}.capacity: {cfg['datasets'][name]['capacity']} is not on the m grid")
+        _check_more_seeds(cfg, name)
     for dataset in cfg["only"] or []:
         if dataset not in cfg["datasets"]:
             raise ConfigError(f"only: {dataset!r} is not a data set of this scale")
@@ -238,6 +259,28 @@ def check(cfg: dict[str, Any]) -> None:
                 raise ConfigError(f"figures.{key}.m: {wrong} not on the m grid of {fig['dataset']}")
             if "maae" not in cfg["datasets"][fig["dataset"]]["models"]:
                 raise ConfigError(f"figures.{key}.dataset: {fig['dataset']} trains no maae model")
+
+
+def _check_more_seeds(cfg: dict[str, Any], name: str) -> None:
+    """Each more_seeds entry adds runs: its m on the grid, its models the data set's, none of it idle."""
+    info = cfg["datasets"][name]
+    models = [*info["models"], *info["capacity_models"]]
+    for i, block in enumerate(info["more_seeds"]):
+        where = f"datasets.{name}.more_seeds.{i}"
+        if off := sorted(set(block["m"]) - set(grid(cfg, name))):
+            raise ConfigError(f"{where}.m: {off} not on the m grid of {name}")
+        for j, model in enumerate(block.get("models") or []):
+            if model not in models:
+                raise ConfigError(
+                    f"{where}.models.{j}: {model!r} is not trained on {name} ({', '.join(models)})"
+                )
+            if not set(block["m"]) & set(model_grid(cfg, name, model)):
+                raise ConfigError(
+                    f"{where}.models.{j}: {model} runs at the capacity m = {capacity(cfg, name)} alone, "
+                    f"which this entry's m does not include"
+                )
+        if again := sorted(set(block["seeds"]) & set(info["seeds"])):
+            raise ConfigError(f"{where}.seeds: {again} already run at every m (seeds)")
 
 
 def _named_datasets(cfg: dict[str, Any]) -> list[tuple[str, list[str]]]:

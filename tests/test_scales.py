@@ -153,3 +153,49 @@ def test_capacity_models_run_at_the_capacity_alone() -> None:
         bad["datasets"]["synthetic8"] |= {"models": models, "capacity_models": capacity_models}
         with pytest.raises(ConfigError, match=named):
             scales.validate(bad)
+
+
+def test_more_seeds_add_seeds_where_a_claim_needs_them() -> None:
+    cfg = minimal()
+    cfg["datasets"]["synthetic8"] |= {
+        "m": [2, 4, 8, 16],
+        "seeds": [0, 1],
+        "capacity": 16,
+        "capacity_models": ["wae_gan"],
+        "more_seeds": [{"seeds": [2, 3], "m": [4, 8, 16]}, {"seeds": [4], "m": [8], "models": ["wae"]}],
+    }
+    cfg = scales.validate(cfg)
+    runs = scales.runs(cfg, "synthetic8")
+    seeds_at = {(model, m): sorted(s for mo, mm, s in runs if (mo, mm) == (model, m)) for model, m, _ in runs}
+    assert seeds_at[("maae", 2)] == [0, 1] and seeds_at[("wae", 2)] == [0, 1]
+    assert seeds_at[("maae", 8)] == [0, 1, 2, 3] and seeds_at[("wae", 8)] == [0, 1, 2, 3, 4]
+    assert seeds_at[("wae_gan", 16)] == [
+        0,
+        1,
+        2,
+        3,
+    ]  # a capacity model takes an entry's seeds at the capacity
+    assert len(runs) == len(set(runs)) == 2 * 4 * 2 + 2 + 2 * 3 * 2 + 2 + 1
+    assert runs == sorted(runs, key=lambda r: (["maae", "wae", "wae_gan"].index(r[0]), r[1], r[2]))
+    info = scales.manifest(cfg)["datasets"]["synthetic8"]
+    assert info["seeds"] == [0, 1, 2, 3, 4] and [tuple(r) for r in info["runs"]] == runs
+
+
+@pytest.mark.parametrize(
+    ("block", "named"),
+    [
+        ({"seeds": [2], "m": [6]}, r"more_seeds\.0\.m: \[6\] not on the m grid"),
+        ({"seeds": [2], "m": [4], "models": ["vae"]}, r"more_seeds\.0\.models\.0: 'vae' is not trained"),
+        (
+            {"seeds": [2], "m": [4], "models": ["wae_gan"]},
+            r"more_seeds\.0\.models\.0: wae_gan runs at the capacity",
+        ),
+        ({"seeds": [1, 2], "m": [4]}, r"more_seeds\.0\.seeds: \[1\] already run at every m"),
+        ({"seeds": [2]}, r"more_seeds\.0: 'm' is a required property"),
+    ],
+)
+def test_bad_more_seeds_named(block: dict, named: str) -> None:
+    cfg = minimal()
+    cfg["datasets"]["synthetic8"] |= {"seeds": [0, 1], "capacity_models": ["wae_gan"], "more_seeds": [block]}
+    with pytest.raises(ConfigError, match=named):
+        scales.validate(cfg)

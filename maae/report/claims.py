@@ -294,20 +294,29 @@ def _u_shape_part(inp: Inputs, name: str, target: int, what: str, s: dict[str, A
     few = _too_few_seeds(inp, {"WAE": table})
     if few:
         return Part(name, "not_run", few)
-    # one curve over the whole grid per seed: a seed's runs stay together when seeds are resampled
-    curves = runs.pivot_table(index="seed", columns="m", values="score").reindex(columns=ms).dropna()
+    # one curve over the grid per seed (NaN where a seed was not trained: more_seeds cover part of the
+    # grid), so a seed's runs stay together when seeds are resampled
+    curves = runs.pivot_table(index="seed", columns="m", values="score").reindex(columns=ms)
     per_seed = {int(seed): row.to_numpy() for seed, row in curves.iterrows()}
     grid = np.array(ms)
 
     def location(items: list[np.ndarray]) -> float:
-        return float(grid[int(np.argmin(np.mean(items, axis=0)))])
+        """Where the mean curve of the drawn seeds is lowest, each m averaged over the seeds that have it."""
+        stacked = np.asarray(items)
+        counts = np.sum(~np.isnan(stacked), axis=0)
+        means = np.where(counts > 0, np.nansum(stacked, axis=0) / np.maximum(counts, 1), np.inf)
+        return float(grid[int(np.argmin(means))])
 
     where = seed_bootstrap(per_seed, location, **inp.bootstrap)
     best_m = int(where.estimate)
     best = ms.index(best_m)
-    # both ends above the minimum: the per-seed rise from the best m to each end of the grid
+    # both ends above the minimum: the per-seed rise from the best m to each end of the grid, over the
+    # seeds trained at both
     rises = {
-        key: seed_bootstrap({seed: float(c[end] - c[best]) for seed, c in per_seed.items()}, **inp.bootstrap)
+        key: seed_bootstrap(
+            {seed: float(c[end] - c[best]) for seed, c in per_seed.items() if not np.isnan(c[end] - c[best])},
+            **inp.bootstrap,
+        )
         for key, end in (("left", 0), ("right", len(ms) - 1))
     }
     status = {

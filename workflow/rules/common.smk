@@ -262,7 +262,8 @@ def scale_text(names):
         else:
             parts.append(
                 f"{name}: {', '.join(info['models'])}, m = {m_text(info['m'])} (capacity {info['capacity']}), "
-                f"seeds {', '.join(map(str, info['seeds']))}, {info['steps']:,} iterations, metric {info['metric']}"
+                f"seeds {', '.join(map(str, info['seeds']))} ({len(info['runs'])} runs), {info['steps']:,} iterations, "
+                f"metric {info['metric']}"
             )
     return f"Scale: {SCALE} ({CONFIG_FILE.name}). " + "; ".join(parts) + "."
 

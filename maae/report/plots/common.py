@@ -17,7 +17,14 @@ from matplotlib.ticker import EngFormatter, MaxNLocator
 
 from maae import io
 from maae.kinds import MODEL_KINDS
-from maae.report.aggregate import capacity, load_manifest, load_runs, run_dir, unavailable_reason
+from maae.report.aggregate import (
+    capacity,
+    load_manifest,
+    load_runs,
+    planned_runs,
+    run_dir,
+    unavailable_reason,
+)
 
 MODEL_LABELS = {name: k.label for name, k in MODEL_KINDS.items()}
 COLORS = {name: k.colour for name, k in MODEL_KINDS.items()} | {"m_active": "tab:green"}
@@ -92,6 +99,12 @@ class Results:
                 raise Unavailable(
                     f"{dataset}: {what} = {value} was not run in the {self.scale} scale ({what} run: {ran})"
                 )
+        if (model, m, seed) not in planned_runs(info):  # more_seeds: a seed trained at some m only
+            ran = sorted(pm for pmodel, pm, ps in planned_runs(info) if (pmodel, ps) == (model, seed))
+            raise Unavailable(
+                f"{dataset}: {MODEL_LABELS.get(model, model)} seed {seed} was not run at m = {m} in the "
+                f"{self.scale} scale (seed {seed} runs at m = {', '.join(map(str, ran))})"
+            )
         folder = run_dir(self.root, dataset, model, m, seed)
         if not folder.is_dir():
             raise Unavailable(f"{dataset}: run folder {folder.relative_to(self.root)} is missing")
