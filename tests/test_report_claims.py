@@ -84,14 +84,15 @@ def broken(target: int) -> dict[str, dict[str, Law]]:
 
 def runs_for(name: str, info: dict, laws: dict[str, dict[str, Law]]) -> list[dict[str, Any]]:
     rows = []
-    for model in info["models"]:
-        for m in info["m"]:
-            for seed in info["seeds"]:
-                values = {key: law(m, seed) for key, law in laws[model].items()}
-                if info["data"] != "synthetic":
-                    values["kde"] = None
-                values[info["metric"]] = values["score"]
-                rows.append(run_row(name, info, model, m, seed, **values))
+    planned = info.get("runs") or [
+        (mo, m, s) for mo in info["models"] for m in info["m"] for s in info["seeds"]
+    ]
+    for model, m, seed in planned:
+        values = {key: law(m, seed) for key, law in laws[model].items()}
+        if info["data"] != "synthetic":
+            values["kde"] = None
+        values[info["metric"]] = values["score"]
+        rows.append(run_row(name, info, model, m, seed, **values))
     return rows
 
 
@@ -251,6 +252,18 @@ def test_the_minimums_location_is_judged_by_its_interval_over_seeds(dips: set[in
     else:
         assert (near["interval"]["low"], near["interval"]["high"]) == (8, 12)
         assert "would likely decide it" in v.reason
+
+
+def test_seeds_added_on_part_of_the_grid_count_where_they_were_trained() -> None:
+    """more_seeds: seeds 0-1 at every m, 2-4 on the window around n only. The minimum is located over
+    every seed (each m averaged over the seeds it has), the rise to a far end over the seeds run there."""
+    ms, window = (2, 4, 6, 8, 10, 12, 16, 32), (4, 6, 8, 10, 12)
+    planned = [("wae", m, s) for m in ms for s in (0, 1)] + [("wae", m, s) for m in window for s in (2, 3, 4)]
+    info = dataset(n=8, m=ms, models=["wae"], seeds=[0, 1, 2, 3, 4], runs=planned)
+    v = verdict("wae_u_shape", inputs({"synthetic8": (info, working(8))}))
+    checks = part(v, "synthetic8").evidence["checks"]
+    assert v.status == "pass" and checks["near"]["interval"]["seeds"] == 5
+    assert checks["left"]["interval"]["seeds"] == checks["right"]["interval"]["seeds"] == 2
 
 
 def test_u_shape_not_run_with_reasons() -> None:
