@@ -24,6 +24,8 @@ from maae.report.figures import main
 from maae.report.plots import heatmaps, samples, scores, training
 from maae.report.plots.common import Results, Unavailable, count_text
 from maae.report.reference import PATH as PAPER_REFERENCE
+from maae.report.reference import load as load_reference
+from maae.report.stats import seed_bootstrap, settings
 from maae.train import train
 
 SCALE = "smoke"
@@ -133,15 +135,17 @@ def texts(fig: Figure) -> str:
 # ---------------------------------------------------------------- data behind Figures 1 and 4
 
 
-def test_by_m_means_spread_and_minimum(results: Results) -> None:
-    stats = scores.by_m(results.runs_of("synthetic8", "wae"))
+def test_per_m_means_intervals_and_minimum(results: Results) -> None:
+    stats = results.per_m(results.runs_of("synthetic8", "wae"))
     assert stats.index.tolist() == SYNTH_M and (stats["seeds"] == len(SYNTH_SEEDS)).all()
     for m in SYNTH_M:
         values = [score("wae", m, s) for s in SYNTH_SEEDS]
-        assert stats.loc[m, "mean"] == pytest.approx(np.mean(values))
-        assert (stats.loc[m, "min"], stats.loc[m, "max"]) == (min(values), max(values))
+        assert stats.loc[m, "mean"] == pytest.approx(np.mean(values)) and stats.loc[m, "values"] == values
+        iv = seed_bootstrap(dict(zip(SYNTH_SEEDS, values, strict=True)), **settings(load_reference()))
+        assert (stats.loc[m, "low"], stats.loc[m, "high"]) == (pytest.approx(iv.low), pytest.approx(iv.high))
+        assert min(values) <= stats.loc[m, "low"] <= stats.loc[m, "high"] <= max(values)
     assert scores.best_m(stats) == 8
-    active = scores.by_m(results.runs_of("synthetic8", "maae"), "m_active")
+    active = results.per_m(results.runs_of("synthetic8", "maae"), "m_active")
     assert active.loc[16, "mean"] == pytest.approx(np.mean([m_active("maae", 16, s) for s in SYNTH_SEEDS]))
 
 
@@ -350,7 +354,7 @@ def test_cli_without_aggregated_results_is_one_error_line(
 ) -> None:
     assert main(["fig4", "--dataset", "mnist", "--results", str(tmp_path), "--out", str(tmp_path / "f")]) == 2
     err = capsys.readouterr().err.splitlines()
-    assert len(err) == 1 and err[0].startswith("error: ") and "datasets.json does not exist" in err[0]
+    assert len(err) == 1 and err[0].startswith("error: ") and "datasets.json not found" in err[0]
     assert not list(tmp_path.iterdir())
 
 

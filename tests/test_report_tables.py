@@ -13,7 +13,9 @@ import pytest
 from test_cli import assert_one_error_line
 
 from maae.report.aggregate import BACKBONES, COLUMN_NAMES, run_dir
+from maae.report.fmt import num
 from maae.report.reference import load as load_reference
+from maae.report.stats import seed_bootstrap, settings
 from maae.report.tablefmt import CSV_COLUMNS, latex_escape, to_markdown
 from maae.report.tables import build, main
 
@@ -88,15 +90,18 @@ def selected(runs: pd.DataFrame, dataset: str, model: str, m: int) -> pd.DataFra
     return runs[(runs["dataset"] == dataset) & (runs["model"] == model) & (runs["m"] == m)]
 
 
-def assert_summarises(got: pd.Series, values: pd.Series) -> None:
-    """A suite cell is the mean ± sd of exactly these values, with their count."""
-    values = values.dropna()
+def assert_summarises(got: pd.Series, values: pd.Series, seeds: pd.Series) -> None:
+    """A suite cell is the mean of exactly these values with their interval over seeds and their count."""
+    kept = values.notna()
+    values, seeds = values[kept], seeds[kept]
     assert got["value"] == pytest.approx(values.mean()) and got["n_seeds"] == len(values)
     assert f"({len(values)} seed" in got["text"]
     if len(values) >= 2:
-        assert got["sd"] == pytest.approx(values.std(ddof=1)) and " ± " in got["text"]
+        iv = seed_bootstrap(dict(zip(seeds, values, strict=True)), **settings(load_reference()))
+        assert (got["low"], got["high"]) == (pytest.approx(iv.low), pytest.approx(iv.high))
+        assert f"[{num(iv.low)}, {num(iv.high)}]" in got["text"]
     else:
-        assert pd.isna(got["sd"]) and "±" not in got["text"]
+        assert pd.isna(got["low"]) and pd.isna(got["high"]) and "[" not in got["text"]
 
 
 def test_table1_paper_rows_then_suite_at_capacity(results) -> None:
@@ -126,7 +131,7 @@ def test_table1_paper_rows_then_suite_at_capacity(results) -> None:
     for model in ("maae", "wae"):
         got = cell(cells, model=model, dataset="mnist")
         want = selected(runs, "mnist", model, 64)
-        assert_summarises(got, want["score"])
+        assert_summarises(got, want["score"], want["seed"])
         assert got["text"].startswith("fd_lenet ") and got["quantity"] == "fd_lenet"
         assert got["comparable_with_paper"] is False and got["seeds"] == "0"
         assert (got["scale"], got["steps"], got["code_version"]) == ("smoke", "200", "def5678")
@@ -145,7 +150,8 @@ def test_table1_fid_cells_comparable_and_no_differences(results) -> None:
     table = build("table1", root, ["fashion_mnist", "synthetic8"])
     cells = table.cells
     synthetic = cell(cells, model="maae", dataset="synthetic8")
-    assert_summarises(synthetic, selected(runs, "synthetic8", "maae", 16)["score"])
+    rows = selected(runs, "synthetic8", "maae", 16)
+    assert_summarises(synthetic, rows["score"], rows["seed"])
     assert synthetic["text"].startswith("fd_raw ") and synthetic["comparable_with_paper"] is False
     assert cell(cells, model="MAAE", dataset="synthetic8")["text"] == "not in the paper"
     assert any("fd_raw" in note and "NOT comparable" in note for note in table.notes)
@@ -153,7 +159,8 @@ def test_table1_fid_cells_comparable_and_no_differences(results) -> None:
     suite = cells[cells["source"].str.startswith("suite")]
     # every suite number is a mean of runs, never a difference with the paper's value
     for _, got in suite[suite["value"].notna()].iterrows():
-        assert_summarises(got, selected(runs, got["dataset"], got["model"], got["m"])["score"])
+        rows = selected(runs, got["dataset"], got["model"], got["m"])
+        assert_summarises(got, rows["score"], rows["seed"])
     assert set(CSV_COLUMNS) <= set(cells.columns) and not any("diff" in c for c in cells.columns)
 
 
@@ -172,7 +179,7 @@ def test_table2_m_active_nac_beside_paper(results) -> None:
             got = cell(
                 cells, dataset="synthetic8", model=model, quantity=quantity, source="suite (smoke scale)"
             )
-            assert_summarises(got, rows[quantity])
+            assert_summarises(got, rows[quantity], rows["seed"])
             assert got["comparable_with_paper"] is (quantity != "nac_abs_corr")  # |corr| is not the paper's
             assert got["scale"] == "smoke" and got["steps"] == "200"
             assert got["n_codes"] == "300" if quantity != "m_active" else pd.isna(got["n_codes"])  # mask only
@@ -196,7 +203,8 @@ def test_table3_union_of_m_with_reasons(results) -> None:
     for model, label in (("wae", "WAE"), ("maae", "MAAE")):
         for m in (8, 16, 32):
             got = cell(cells, m=m, column=f"{label} (suite)")
-            assert_summarises(got, selected(runs, "synthetic16", model, m)["kde"])
+            rows = selected(runs, "synthetic16", model, m)
+            assert_summarises(got, rows["kde"], rows["seed"])
             assert got["kde_n_fit"] == "600" and got["comparable_with_paper"] is True
         for m, value in zip(ref["m"], ref[model], strict=True):
             assert cell(cells, m=m, column=f"{label} (paper)")["value"] == value
@@ -219,7 +227,7 @@ def test_cli_writes_three_files(results, tmp_path: Path, capsys) -> None:
     assert md == to_markdown(build("table2", root, ["synthetic8", "mnist"]))
     assert md.startswith("**Table 2") and "| dataset | m (paper) |" in md and "\\|corr\\|" in md
     tex = Path(f"{stem}.tex").read_text()
-    assert r"\begin{tabular}" in tex and r"\caption{Table 2" in tex and r"m\_A" in tex and r"$\pm$" in tex
+    assert r"\begin{tabular}" in tex and r"\caption{Table 2" in tex and r"m\_A" in tex and " seeds)" in tex
     assert "smoke" in tex and "code abc1234" in tex
     assert sorted(p.name for p in stem.parent.iterdir()) == ["table2.csv", "table2.md", "table2.tex"]
 

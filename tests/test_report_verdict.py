@@ -109,7 +109,12 @@ def test_same_metric_and_m_gives_the_difference(tmp_path: Path) -> None:
     _, report, _ = run_main(write_results(tmp_path / "results", mnist_metric="fid"), tmp_path)
     (maae,) = rows_of(report, "Table 1", "mnist", "MAAE")
     assert maae["suite_metric"] == "fid" and maae["difference"] == pytest.approx(maae["suite"] - 10.5)
-    assert maae["seeds"] == 3 and maae["suite_sd"] == pytest.approx(0.02)
+    # three seeds 0.02 apart: the interval over seeds lies strictly inside their range, around the mean
+    low, high = maae["suite_low"], maae["suite_high"]
+    assert (
+        maae["seeds"] == 3
+        and maae["suite"] - 0.02 - 1e-9 <= low < maae["suite"] < high <= maae["suite"] + 0.02 + 1e-9
+    )
     m_active = rows_of(report, "Table 2", "synthetic8", "MAAE")[0]
     assert (m_active["quantity"], m_active["m_suite"], m_active["difference"]) == ("m_active", "16", 8 - 9)
     for row in rows_of(report, "§10.5", "mnist", "one MAAE run"):
@@ -183,6 +188,11 @@ def test_a_scale_with_no_runs_is_all_not_run_with_reasons(tmp_path: Path) -> Non
 def test_user_errors_are_one_line(tmp_path: Path, capsys) -> None:
     out = str(tmp_path / "v.md")
     assert verdict.main(["--results", str(tmp_path / "nowhere"), "--out", out]) == 2
+    err = capsys.readouterr().err.strip()
+    assert err.startswith("error: ") and "nowhere: no such results folder" in err and "\n" not in err
+    (tmp_path / "bare").mkdir()
+    (tmp_path / "bare" / "datasets.json").write_text('{"scale": "test", "datasets": {}}')
+    assert verdict.main(["--results", str(tmp_path / "bare"), "--out", out]) == 2
     err = capsys.readouterr().err.strip()
     assert err.startswith("error: ") and "runs.csv not found" in err and "\n" not in err
     results = write_results(tmp_path / "results")

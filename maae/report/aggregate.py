@@ -189,6 +189,48 @@ def load_manifest(results: str | Path) -> dict[str, Any]:
     return json.loads((Path(results) / "datasets.json").read_text())
 
 
+class ResultsError(ValueError):
+    """A results root a report cannot read (wrong folder, not aggregated, damaged files): one line a user
+    can act on."""
+
+
+# What every report (tables, figures, verdict) reads from runs.csv; older tables may lack the other columns.
+NEEDED_COLUMNS = (
+    "scale", "dataset", "model", "m", "seed", "steps", "m_active", "train_seconds", "device", "score_metric",
+    "score", "metric_backbone", "kde", "nac", "nac_abs_corr", "n_generated", "n_real", "n_codes",
+    "kde_n_fit", "code_version", "torch_version",
+)  # fmt: skip
+
+
+def read_results(
+    results: str | Path, files: list[str | Path] | None = None
+) -> tuple[dict[str, Any], pd.DataFrame]:
+    """The one loader of every report: datasets.json and runs.csv (or the given per-data-set tables, as
+    ``load_runs``), checked, or ResultsError naming the file and what is wrong with it."""
+    results = Path(results)
+    if not results.is_dir():
+        raise ResultsError(f"{results}: no such results folder")
+    needed = [results / "datasets.json", *(map(Path, files) if files is not None else [results / "runs.csv"])]
+    for path in needed:
+        if not path.is_file():
+            raise ResultsError(f"{path} not found: run the workflow's manifest and aggregation steps first")
+    try:
+        manifest = load_manifest(results)
+        runs = load_runs(results, files)
+    except (json.JSONDecodeError, UnicodeDecodeError, pd.errors.ParserError, pd.errors.EmptyDataError) as err:
+        raise ResultsError(f"{results}: unreadable runs table or datasets.json ({err})") from err
+    if (
+        not isinstance(manifest, dict)
+        or not isinstance(manifest.get("datasets"), dict)
+        or "scale" not in manifest
+    ):
+        raise ResultsError(f"{results / 'datasets.json'}: needs the keys scale and datasets (a mapping)")
+    absent = [c for c in NEEDED_COLUMNS if c not in runs.columns]
+    if absent:
+        raise ResultsError(f"{needed[-1]}: no column {', '.join(absent)}")
+    return manifest, runs
+
+
 def unavailable_reason(manifest: dict[str, Any], dataset: str) -> str | None:
     """Why a data set has no runs in this scale (shown in place of its values), or None when it ran."""
     info = manifest["datasets"].get(dataset)

@@ -27,6 +27,7 @@ import numpy as np
 import pandas as pd
 
 from maae.kinds import MODEL_KINDS
+from maae.report import fmt, stats
 from maae.report.aggregate import capacity as aggregate_capacity
 from maae.report.aggregate import unavailable_reason
 from maae.report.stats import Interval, decide, seed_bootstrap, seeds_to_decide, settled
@@ -97,8 +98,11 @@ class Inputs:
     @property
     def bootstrap(self) -> dict[str, Any]:
         """seed_bootstrap's settings, pre-registered in the reference (``statistics:``)."""
-        s = self.reference["statistics"]
-        return {"confidence": s["confidence"], "resamples": s["resamples"], "random_state": s["random_state"]}
+        return stats.settings(self.reference)
+
+    def per_m(self, frame: pd.DataFrame, column: str) -> pd.DataFrame:
+        """Mean with its interval over seeds, seed count and per-seed values of ``column`` at each m."""
+        return stats.per_m(frame, column, **self.bootstrap)
 
     def select(self, dataset: str, model: str) -> pd.DataFrame:
         runs = self.runs
@@ -139,22 +143,6 @@ def _samples(frame: pd.DataFrame, counts: tuple[str, ...] = ()) -> dict[str, Any
     return out
 
 
-def per_m(frame: pd.DataFrame, column: str) -> pd.DataFrame:
-    """Mean, sd and count over seeds of ``column`` at each m (sorted), with the per-seed values."""
-    data = frame.dropna(subset=[column]).sort_values(["m", "seed"])
-    grouped = data.groupby("m")[column]
-    table = pd.DataFrame(
-        {
-            "mean": grouped.mean(),
-            "sd": grouped.std(ddof=1),
-            "seeds": grouped.size(),
-            "values": grouped.agg(list),
-        }
-    )
-    table.index = table.index.astype(int)
-    return table
-
-
 def _table(tables: dict[str, pd.DataFrame]) -> list[dict[str, Any]]:
     """Side-by-side per-m records of several per_m tables, e.g. {"maae": ..., "wae": ...}."""
     wide = pd.concat(tables, axis=1)
@@ -190,12 +178,8 @@ def capacity(inp: Inputs, dataset: str) -> int | None:
     return aggregate_capacity(inp.manifest, dataset)
 
 
-def _num(x: float) -> str:
-    return f"{x:.4g}"
-
-
 def _ms(values: Any) -> str:
-    return ", ".join(str(int(m)) for m in values)
+    return fmt.distinct(values)
 
 
 # ---- the predicates -------------------------------------------------------------------------------------
@@ -249,7 +233,7 @@ def _m_active_part(inp: Inputs, name: str, s: dict[str, Any]) -> Part:
         "n": n,
         "tolerance": tol,
         "largest miss": _plain(miss.max()),
-        "table": _table({"m_A": per_m(judged, "m_active")}),
+        "table": _table({"m_A": inp.per_m(judged, "m_active")}),
     }
     samples = _samples(judged)
     if bad.empty:
@@ -275,7 +259,7 @@ def wae_u_shape(inp: Inputs) -> list[Part]:
 
 def _u_shape_part(inp: Inputs, name: str, target: int, what: str, s: dict[str, Any]) -> Part:
     runs = inp.select(name, "wae")
-    table = per_m(runs, "score")
+    table = inp.per_m(runs, "score")
     if table.empty:
         return Part(name, "not_run", "no WAE run with a score")
     ms = [int(m) for m in table.index]
@@ -324,8 +308,8 @@ def _u_shape_part(inp: Inputs, name: str, target: int, what: str, s: dict[str, A
         **{key: decide(rise, low=ABOVE_ZERO) for key, rise in rises.items()},
     }
     ends = {"left": f"smallest m = {ms[0]}", "right": f"largest m = {ms[-1]}"}
-    says = {"near": f"minimum at m = {best_m} ({_interval_text(where)}; {target} ± {near_tol} asked)"} | {
-        key: f"{ends[key]} rises {_num(r.estimate)} above it ({_interval_text(r)})"
+    says = {"near": f"minimum at m = {best_m} ({fmt.interval(where)}; {target} ± {near_tol} asked)"} | {
+        key: f"{ends[key]} rises {fmt.num(r.estimate)} above it ({fmt.interval(r)})"
         for key, r in rises.items()
     }
     evidence = {
@@ -382,7 +366,9 @@ def _flat_part(
         if len(metrics) > 1:
             return Part(name, "not_run", f"metric not comparable: MAAE and WAE runs use {', '.join(metrics)}")
     sign = -1.0 if column == "kde" else 1.0  # work with "lower is better" throughout
-    tables = {label: per_m(r[r["m"] >= m0], column) for label, r in (("MAAE", maae_runs), ("WAE", wae_runs))}
+    tables = {
+        label: inp.per_m(r[r["m"] >= m0], column) for label, r in (("MAAE", maae_runs), ("WAE", wae_runs))
+    }
     absent = [label for label, r in (("MAAE", maae_runs), ("WAE", wae_runs)) if r[column].isna().all()]
     if absent:
         return Part(name, "not_run", f"no {column} values for {' and '.join(absent)} in runs.csv")
@@ -434,13 +420,13 @@ def _flat_part(
     stays = {"pass": "stays", "fail": "does not stay", "inconclusive": "may not stay"}[flat]
     maae_says = (
         f"MAAE {stays} near its best (m = {maae_best}) for m ≥ {m0}: worst m = {worst_m} is "
-        f"{_num(spread[worst_m].estimate)} worse ({_interval_text(spread[worst_m])}), "
-        f"{_num(maae_tol)} allowed"
+        f"{fmt.num(spread[worst_m].estimate)} worse ({fmt.interval(spread[worst_m])}), "
+        f"{fmt.num(maae_tol)} allowed"
     )
     more = {"pass": "more", "fail": "not more", "inconclusive": "undecided whether more"}[worsens]
     wae_says = (
-        f"WAE at m = {shared[-1]} is {_num(wae_excess.estimate)} worse than its best (m = {wae_best}) "
-        f"({_interval_text(wae_excess)}), {more} than the {_num(wae_tol)} that counts as worse"
+        f"WAE at m = {shared[-1]} is {fmt.num(wae_excess.estimate)} worse than its best (m = {wae_best}) "
+        f"({fmt.interval(wae_excess)}), {more} than the {fmt.num(wae_tol)} that counts as worse"
     )
     status = _worst((flat, worsens))
     says = f"{maae_says}; {wae_says}"
@@ -500,7 +486,7 @@ def _below_part(
     metrics = _distinct(pd.concat(runs.values())["score_metric"]) if column == "score" else [column]
     if len(metrics) > 1:
         return Part(name, "not_run", f"metric not comparable: MAAE and {other} use {', '.join(metrics)}")
-    tables = {label: per_m(r, column) for label, r in runs.items()}
+    tables = {label: inp.per_m(r, column) for label, r in runs.items()}
     few = _too_few_seeds(inp, tables)
     if few:
         return Part(name, "not_run", few)
@@ -521,9 +507,9 @@ def _below_part(
     evidence["table"] = _table(tables)
     samples = _samples(pd.concat(runs.values()), counts)
     says = (
-        f"{metrics[0]} at m = {m}: MAAE {_num(tables['MAAE'].loc[m, 'mean'])}, {other} "
-        f"{_num(tables[other].loc[m, 'mean'])}; MAAE lower by {_num(interval.estimate)}, "
-        f"{_interval_text(interval)}"
+        f"{metrics[0]} at m = {m}: MAAE {fmt.num(tables['MAAE'].loc[m, 'mean'])}, {other} "
+        f"{fmt.num(tables[other].loc[m, 'mean'])}; MAAE lower by {fmt.num(interval.estimate)}, "
+        f"{fmt.interval(interval)}"
     )
     if status == "inconclusive":
         says += f"; {_seeds_needed(interval, ABOVE_ZERO, None)}"
@@ -534,15 +520,6 @@ def _worst(statuses: Iterable[str]) -> str:
     """One status from a claim's several checks: any fail fails, else any inconclusive, else pass."""
     found = set(statuses)
     return "fail" if "fail" in found else "inconclusive" if "inconclusive" in found else "pass"
-
-
-def _interval_text(interval: Interval) -> str:
-    if interval.low is None:
-        return f"{interval.seeds} seed: no interval"
-    return (
-        f"{round(interval.confidence * 100)}% interval over {interval.seeds} seeds "
-        f"[{_num(interval.low)}, {_num(interval.high)}]"
-    )
 
 
 def _seeds_needed(interval: Interval, low: float | None, high: float | None) -> str:
@@ -577,7 +554,7 @@ def mnist_m_active_band(inp: Inputs) -> list[Part]:
         "allowed width": s["width"],
         "paper band": [paper_lo, paper_hi],
         "overlaps the paper's band": bool(lo <= paper_hi and hi >= paper_lo),
-        "table": _table({"m_A": per_m(judged, "m_active")}),
+        "table": _table({"m_A": inp.per_m(judged, "m_active")}),
     }
     says = (
         f"m_A over {len(judged)} MAAE runs at m = {_ms(ms)} spans {lo}–{hi} (width {hi - lo}, allowed "
@@ -641,7 +618,7 @@ def _search_part(inp: Inputs, name: str, table: pd.DataFrame) -> Part:
     judged = groups[groups["models"] >= s["min_models"]]
     too_few = f", fewer than {s['min_models']}: not judged"
     text = "; ".join(
-        f"{mode} {method}: {_num(r.ratio)}× one MAAE run "
+        f"{mode} {method}: {fmt.num(r.ratio)}× one MAAE run "
         f"({int(r.models)} models{too_few if r.models < s['min_models'] else ''})"
         for (mode, method), r in groups.iterrows()
     )

@@ -14,8 +14,9 @@ from collections.abc import Callable
 
 from matplotlib.figure import Figure
 
+from maae.report.aggregate import ResultsError
 from maae.report.plots import heatmaps, samples, scores, training
-from maae.report.plots.common import Results, ResultsError, Unavailable, placeholder_figure, save
+from maae.report.plots.common import Results, Unavailable, placeholder_figure, save
 
 Draw = Callable[[Results, argparse.Namespace], tuple[Figure, list[str]]]
 

@@ -199,3 +199,38 @@ def settled(since: float | None, steps: int, final_fraction: float) -> bool:
     if since is None or math.isnan(since):
         return False
     return since <= (1 - final_fraction) * steps
+
+
+def settings(reference: Mapping[str, Any]) -> dict[str, Any]:
+    """seed_bootstrap's keyword arguments as pre-registered in paper_reference.yaml (``statistics:``)."""
+    s = reference["statistics"]
+    return {"confidence": s["confidence"], "resamples": s["resamples"], "random_state": s["random_state"]}
+
+
+def over_seeds(frame: pd.DataFrame, column: str, **bootstrap: Any) -> Interval | None:
+    """The mean of ``column`` over seeds with its interval; a seed with several runs (several m) counts once,
+    by its mean, so the seed stays the unit. None when no run has the column."""
+    data = frame.dropna(subset=[column])
+    if data.empty:
+        return None
+    return seed_bootstrap(data.groupby("seed")[column].mean(), **bootstrap)
+
+
+def per_m(frame: pd.DataFrame, column: str, **bootstrap: Any) -> pd.DataFrame:
+    """At each m (sorted): mean over seeds with its interval (low, high; NaN for one seed), the seed count,
+    and the per-seed values (sorted by seed): what every table, figure and claim shows per m."""
+    data = frame.dropna(subset=[column]).sort_values(["m", "seed"])
+    rows = {}
+    for m, at_m in data.groupby("m"):
+        iv = over_seeds(at_m, column, **bootstrap)
+        rows[int(m)] = {
+            "mean": iv.estimate,
+            "low": math.nan if iv.low is None else iv.low,
+            "high": math.nan if iv.high is None else iv.high,
+            "seeds": iv.seeds,
+            "values": at_m[column].tolist(),
+        }
+    table = pd.DataFrame.from_dict(rows, orient="index", columns=["mean", "low", "high", "seeds", "values"])
+    table.index = table.index.astype(int)
+    table.index.name = "m"
+    return table

@@ -17,10 +17,11 @@ from maae import io
 # The CSV's columns, one row per table cell (blank_reason set where the text is no number). Provenance
 # columns are empty for the paper's cells (scale "paper"). comparable_with_paper: the suite measured the
 # metric the paper's column reports (sample counts and software may still differ); never true across metrics.
+# low/high: the interval of value over seeds (maae.report.stats; empty with one seed).
 CSV_COLUMNS = (
-    "table", "dataset", "model", "source", "column", "m", "quantity", "value", "sd", "n_seeds", "seeds",
-    "text", "blank_reason", "comparable_with_paper", "scale", "metric_backbone", "steps", "n_generated",
-    "n_real", "n_codes", "kde_n_fit", "code_version",
+    "table", "dataset", "model", "source", "column", "m", "quantity", "value", "low", "high", "n_seeds",
+    "seeds", "text", "blank_reason", "comparable_with_paper", "scale", "metric_backbone", "steps",
+    "n_generated", "n_real", "n_codes", "kde_n_fit", "code_version",
 )  # fmt: skip
 
 

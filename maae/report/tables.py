@@ -12,8 +12,6 @@ and where they agree the sample counts and FID software may not.
 from __future__ import annotations
 
 import argparse
-import json
-import math
 import sys
 from collections.abc import Callable, Iterable
 from pathlib import Path
@@ -21,8 +19,9 @@ from typing import Any
 
 import pandas as pd
 
-from maae.report import reference
-from maae.report.aggregate import COLUMN_NAMES, load_manifest, load_runs, unavailable_reason
+from maae.report import fmt, reference, stats
+from maae.report.aggregate import ResultsError, read_results, unavailable_reason
+from maae.report.aggregate import capacity as capacity_of
 from maae.report.tablefmt import CSV_COLUMNS, Table, write
 
 MODELS = (("wae", "WAE"), ("maae", "MAAE"))
@@ -31,46 +30,23 @@ SUITE_LABELS = {
     "wae": "WAE (MAAE with the mask off)",
     "wae_gan": "WAE-GAN (Tolstikhin et al.'s settings)",
 }
-NEEDED_RUN_COLUMNS = (
-    "dataset", "model", "m", "seed", "steps", "score_metric", "score", "metric_backbone", "m_active", "nac",
-    "nac_abs_corr", "kde", "n_generated", "n_real", "n_codes", "kde_n_fit", "code_version",
-)  # fmt: skip
 # The sample counts behind each runs.csv column a table shows.
 COUNTS = {
     "score": ("n_generated", "n_real"), "kde": ("n_generated", "kde_n_fit"), "m_active": (),
     "nac": ("n_codes",), "nac_abs_corr": ("n_codes",),
 }  # fmt: skip
-SEEDS_NOTE = "Suite cells: mean ± sd over training seeds (sd only with ≥ 2 seeds), then the seed count."
+
+
+def _seeds_note(ref: dict[str, Any]) -> str:
+    s = ref["statistics"]
+    return (
+        f"Suite cells: mean over training seeds [its {round(s['confidence'] * 100)}% interval, "
+        f"{s['method']}, {s['resamples']} resamples; none with one seed], then the seed count."
+    )
 
 
 class TableError(ValueError):
     """A problem with the inputs a user can fix: reported as one error line."""
-
-
-def _num(x: float) -> str:
-    """Four significant digits, never in exponent notation for the magnitudes these tables hold."""
-    x = float(x)
-    if x.is_integer() and abs(x) < 1e6:
-        return str(int(x))
-    return f"{x:.0f}" if abs(x) >= 1e4 else f"{x:.4g}"
-
-
-def _mean_sd(mean: float, sd: float | None) -> str:
-    """``mean ± sd``, both to the sd's second significant digit (a few seeds' sd is itself that rough)."""
-    if sd is None or sd == 0 or not math.isfinite(sd):
-        return _num(mean) + ("" if sd is None else f" ± {_num(sd)}")
-    decimals = max(0, 1 - math.floor(math.log10(sd)))
-    return f"{mean:.{decimals}f} ± {sd:.{decimals}f}"
-
-
-def _seeds(n: int) -> str:
-    return f"{n} seed{'s' if n != 1 else ''}"
-
-
-def _distinct(values: pd.Series) -> str:
-    """The distinct non-empty values, sorted, integers without a trailing .0."""
-    kept = sorted(pd.unique(values.dropna()))
-    return ", ".join(str(int(v)) if isinstance(v, float) and v.is_integer() else str(v) for v in kept)
 
 
 def _paper_cell(value: Any, **where: Any) -> dict[str, Any]:
@@ -86,25 +62,25 @@ def _blank(reason: str, **where: Any) -> dict[str, Any]:
     return {**where, "text": text, "blank_reason": reason}
 
 
-def _suite_cell(rows: pd.DataFrame, field: str, missing: str, **where: Any) -> dict[str, Any]:
-    """Mean ± sd of the runs.csv column ``field`` over ``rows`` (one run per seed), with what produced it."""
+def _suite_cell(
+    rows: pd.DataFrame, field: str, missing: str, bootstrap: dict[str, Any], **where: Any
+) -> dict[str, Any]:
+    """Mean of the runs.csv column ``field`` over ``rows`` (one run per seed) with its interval over seeds
+    (maae.report.stats, the reference's bootstrap settings), and what produced it."""
     if rows.empty:
         return _blank(missing, **where)
-    values = rows[field].dropna()
-    if values.empty:
+    iv = stats.over_seeds(rows, field, **bootstrap)
+    if iv is None:
         return _blank(f"{where['quantity']} not computed for any of the {len(rows)} runs", **where)
-    used = rows.loc[values.index]
-    mean = float(values.mean())
-    sd = float(values.std(ddof=1)) if len(values) >= 2 else None
-    count = _seeds(len(values))
-    if len(values) < len(rows):
-        count += f" of {len(rows)}; the others have no {where['quantity']}"
-    text = f"{_mean_sd(mean, sd)} ({count})"
-    provenance = {key: _distinct(used[key]) for key in ("steps", "code_version", *COUNTS[field])}
+    used = rows.dropna(subset=[field])
+    text = fmt.estimate(iv)
+    if len(used) < len(rows):
+        text = text.removesuffix(")") + f" of {len(rows)}; the others have no {where['quantity']})"
+    provenance = {key: fmt.distinct(used[key]) for key in ("steps", "code_version", *COUNTS[field])}
     return {
-        **where, **provenance, "value": mean, "sd": sd, "n_seeds": len(values),
+        **where, **provenance, "value": iv.estimate, "low": iv.low, "high": iv.high, "n_seeds": iv.seeds,
         "seeds": " ".join(str(s) for s in sorted(used["seed"].astype(int))), "text": text,
-        "metric_backbone": _distinct(used["metric_backbone"]) if field == "score" else "",
+        "metric_backbone": fmt.distinct(used["metric_backbone"]) if field == "score" else "",
     }  # fmt: skip
 
 
@@ -127,18 +103,20 @@ def _provenance(
     if runs.empty:
         return f"{dataset}: no suite runs ({empty})"
     parts = (
-        [f"{_distinct(runs['score_metric'])} ({_distinct(runs['metric_backbone'])})"] if with_metric else []
+        [f"{fmt.distinct(runs['score_metric'])} ({fmt.distinct(runs['metric_backbone'])})"]
+        if with_metric
+        else []
     )
     parts += [
-        f"m = {_distinct(runs['m'])}",
-        f"{_distinct(runs['steps'])} steps",
-        f"seeds {_distinct(runs['seed'])} ({_seeds(runs['seed'].nunique())})",
-        f"n_generated/n_real {_distinct(runs['n_generated'])}/{_distinct(runs['n_real'])}",
-        f"n_codes {_distinct(runs['n_codes'])}",
+        f"m = {fmt.distinct(runs['m'])}",
+        f"{fmt.distinct(runs['steps'])} steps",
+        f"seeds {fmt.distinct(runs['seed'])} ({fmt.count(runs['seed'].nunique(), 'seeds')})",
+        f"n_generated/n_real {fmt.distinct(runs['n_generated'])}/{fmt.distinct(runs['n_real'])}",
+        f"n_codes {fmt.distinct(runs['n_codes'])}",
     ]
     if runs["kde_n_fit"].notna().any():
-        parts.append(f"kde_n_fit {_distinct(runs['kde_n_fit'])}")
-    parts.append(f"code {_distinct(runs['code_version'])}")
+        parts.append(f"kde_n_fit {fmt.distinct(runs['kde_n_fit'])}")
+    parts.append(f"code {fmt.distinct(runs['code_version'])}")
     return f"{dataset}: " + "; ".join(parts)
 
 
@@ -147,18 +125,14 @@ def _scale(manifest: dict[str, Any]) -> str:
     return f"suite scale: {manifest['scale']}" + (f" ({config})" if config else "")
 
 
-def _capacity(manifest: dict[str, Any], dataset: str) -> int | None:
-    return manifest["datasets"].get(dataset, {}).get("capacity")
-
-
 def _at_capacity(runs: pd.DataFrame, manifest: dict[str, Any], dataset: str, model: str) -> pd.DataFrame:
-    capacity = _capacity(manifest, dataset)
+    capacity = capacity_of(manifest, dataset)
     return _select(runs, dataset, model, capacity) if capacity is not None else runs.iloc[:0]
 
 
 def _capacity_missing(manifest: dict[str, Any], dataset: str, model: str) -> str:
     """Why a data set the suite ran has no runs of ``model`` at its capacity."""
-    capacity = _capacity(manifest, dataset)
+    capacity = capacity_of(manifest, dataset)
     if model not in manifest["datasets"].get(dataset, {}).get("models", []):
         return f"{model} not run"
     return "no capacity in datasets.json" if capacity is None else f"capacity m={capacity} not run"
@@ -180,7 +154,7 @@ def table1(runs: pd.DataFrame, manifest: dict[str, Any], ref: dict[str, Any], da
         for dataset in datasets:
             source = f"suite ({scale} scale)"
             where = {"row": (label, source), "column": dataset, "dataset": dataset, "model": model}
-            where |= {"source": source, "m": _capacity(manifest, dataset)}
+            where |= {"source": source, "m": capacity_of(manifest, dataset)}
             blank = unavailable_reason(manifest, dataset)
             if blank:
                 cells.append(_blank(blank, quantity=paper_metric, **where))
@@ -188,9 +162,8 @@ def table1(runs: pd.DataFrame, manifest: dict[str, Any], ref: dict[str, Any], da
             rows = _at_capacity(runs, manifest, dataset, model)
             used.append(rows)
             metric = manifest["datasets"][dataset]["metric"]
-            cell = _suite_cell(
-                rows, "score", _capacity_missing(manifest, dataset, model), quantity=metric, **where
-            )
+            missing = _capacity_missing(manifest, dataset, model)
+            cell = _suite_cell(rows, "score", missing, stats.settings(ref), quantity=metric, **where)
             cell["comparable_with_paper"] = metric == paper_metric
             if metric != paper_metric and not cell.get("blank_reason"):
                 cell["text"] = f"{metric} {cell['text']}"
@@ -211,7 +184,7 @@ def table1(runs: pd.DataFrame, manifest: dict[str, Any], ref: dict[str, Any], da
             for d in datasets
         ),
         notes=(
-            SEEDS_NOTE,
+            _seeds_note(ref),
             f"Paper: {t1['where']}.",
             f"Suite counterparts: {ref['suite_counterparts']['table1_note']}.",
             f"{paper_metric} depends on the sample counts (it rises as they fall) and on the network port: "
@@ -231,7 +204,7 @@ def table2(runs: pd.DataFrame, manifest: dict[str, Any], ref: dict[str, Any], da
         cells.append(_paper_cell(paper.get("m"), column="m (paper)", source="paper", **where))
         blank = unavailable_reason(manifest, dataset)
         suite = {**where, "column": f"m (suite, {scale})", "source": f"suite ({scale} scale)"}
-        capacity = _capacity(manifest, dataset)
+        capacity = capacity_of(manifest, dataset)
         cells.append(_blank(blank, **suite) if blank else {**suite, "value": capacity, "text": str(capacity)})
         for model, label in MODELS:
             rows = _at_capacity(runs, manifest, dataset, model)
@@ -246,7 +219,7 @@ def table2(runs: pd.DataFrame, manifest: dict[str, Any], ref: dict[str, Any], da
                     cells.append(_blank(blank, **suite))
                 else:
                     missing = _capacity_missing(manifest, dataset, model)
-                    cell = _suite_cell(rows, quantity, missing, **suite)
+                    cell = _suite_cell(rows, quantity, missing, stats.settings(ref), **suite)
                     cells.append({**cell, "comparable_with_paper": in_paper})
                 if in_paper:
                     value = paper.get(f"{model}_{quantity}")
@@ -264,7 +237,7 @@ def table2(runs: pd.DataFrame, manifest: dict[str, Any], ref: dict[str, Any], da
             for d in datasets
         ),
         notes=(
-            SEEDS_NOTE,
+            _seeds_note(ref),
             f"Paper: {ref['table2']['where']}.",
             "|corr| (nac_abs_corr) is the mean off-diagonal |correlation| of the same codes; it is not the "
             "paper's number. The paper's NAC min-max normalises the covariance, so it cannot reach 1 even "
@@ -294,7 +267,7 @@ def table3(runs: pd.DataFrame, manifest: dict[str, Any], ref: dict[str, Any], da
                     cells.append(_blank(blank or "not run at this scale", **suite))
                 else:
                     rows = _select(runs, dataset, model, m)
-                    kde = _suite_cell(rows, "kde", f"{model} m={m} not run", **suite)
+                    kde = _suite_cell(rows, "kde", f"{model} m={m} not run", stats.settings(ref), **suite)
                     cells.append({**kde, "comparable_with_paper": True})
                 value = t3[model][paper_m.index(m)] if m in paper_m else None
                 cells.append(_paper_cell(value, column=f"{label} (paper)", source="paper", **where))
@@ -307,7 +280,7 @@ def table3(runs: pd.DataFrame, manifest: dict[str, Any], ref: dict[str, Any], da
         cells=_frame(cells, "table3", scale),
         provenance=tuple(_provenance(_select(frame, d), manifest, d, "not run") for d in datasets),
         notes=(
-            SEEDS_NOTE,
+            _seeds_note(ref),
             f"Paper: {t3['where']}.",
             "n_generated/n_real above are the generated samples scored and the test rows of the Frechet "
             "distance; the KDE scores the same generated samples against kde_n_fit train rows.",
@@ -329,27 +302,6 @@ BUILDERS: dict[str, tuple[Callable[..., Table], Callable[[dict[str, Any]], list[
 }
 
 
-def _read_inputs(results: Path, runs_files: list[Path] | None) -> tuple[pd.DataFrame, dict[str, Any]]:
-    """datasets.json, and runs.csv or the given per-data-set runs tables (an empty list: no runs)."""
-    if not results.is_dir():
-        raise TableError(f"--results {results}: no such folder")
-    needed = [results / "datasets.json"] + ([results / "runs.csv"] if runs_files is None else runs_files)
-    for path in needed:
-        if not path.is_file():
-            raise TableError(f"no {path} (the workflow's manifest and aggregate steps write it)")
-    try:
-        manifest = load_manifest(results)
-        runs = load_runs(results, runs_files) if runs_files != [] else pd.DataFrame(columns=COLUMN_NAMES)
-    except (json.JSONDecodeError, pd.errors.ParserError, pd.errors.EmptyDataError) as err:
-        raise TableError(f"--results {results}: unreadable runs table or datasets.json ({err})") from err
-    absent = [c for c in NEEDED_RUN_COLUMNS if c not in runs.columns]
-    if absent:
-        raise TableError(f"{results / 'runs.csv'}: no column {', '.join(absent)}")
-    if not isinstance(manifest, dict) or not {"scale", "datasets"} <= set(manifest):
-        raise TableError(f"{results / 'datasets.json'}: needs the keys scale and datasets")
-    return runs, manifest
-
-
 def build(
     name: str,
     results: str | Path,
@@ -359,7 +311,7 @@ def build(
     """Table ``name`` for one results root; ``datasets`` defaults to the paper's table's, ``runs_files``
     (per-data-set runs tables) to ``<results>/runs.csv``."""
     files = None if runs_files is None else [Path(f) for f in runs_files]
-    runs, manifest = _read_inputs(Path(results), files)
+    manifest, runs = read_results(results, files)
     ref = reference.load()
     builder, defaults = BUILDERS[name]
     paper_datasets = defaults(ref)
@@ -385,7 +337,7 @@ def main(argv: list[str] | None = None) -> int:
     args = p.parse_args(argv)
     try:
         table = build(args.table, args.results, args.datasets, args.runs)
-    except TableError as err:
+    except (TableError, ResultsError) as err:
         print(f"error: {err}", file=sys.stderr)
         return 2
     for path in write(table, args.out):

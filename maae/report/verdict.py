@@ -13,9 +13,7 @@ a reason: what CI calls on the smoke report.
 from __future__ import annotations
 
 import argparse
-import math
 import sys
-from collections.abc import Iterable
 from pathlib import Path
 from typing import Any
 
@@ -23,7 +21,8 @@ import pandas as pd
 import yaml
 
 from maae import io
-from maae.report.aggregate import load_manifest, load_runs
+from maae.report import fmt, stats
+from maae.report.aggregate import read_results
 from maae.report.claims import (
     PREDICATES,
     SEARCH_COLUMNS,
@@ -36,12 +35,8 @@ from maae.report.claims import (
 )
 from maae.report.reference import PATH as REFERENCE
 from maae.report.reference import load as load_reference
+from maae.report.stats import Interval
 
-NEEDED_COLUMNS = (
-    "scale", "dataset", "model", "m", "seed", "steps", "m_active", "train_seconds", "device", "score_metric",
-    "score", "metric_backbone", "kde", "nac", "n_generated", "n_real", "n_codes", "kde_n_fit", "code_version",
-    "torch_version",
-)  # fmt: skip
 REFERENCE_KEYS = (
     "table1", "table2", "table3", "figures", "runtimes", "suite_counterparts", "statistics",
     "training_length",
@@ -58,13 +53,7 @@ class VerdictError(ValueError):
 
 
 def load_inputs(results: Path, reference: Path = REFERENCE) -> Inputs:
-    for name in ("runs.csv", "datasets.json"):
-        if not (results / name).is_file():
-            raise VerdictError(f"{results / name} not found: run the aggregation for this results root first")
-    runs = load_runs(results)
-    absent = [c for c in NEEDED_COLUMNS if c not in runs.columns]
-    if absent:
-        raise VerdictError(f"{results / 'runs.csv'} lacks the columns {', '.join(absent)}")
+    manifest, runs = read_results(results)
     if not reference.is_file():
         raise VerdictError(f"paper reference {reference} not found")
     ref = load_reference(reference)
@@ -78,58 +67,36 @@ def load_inputs(results: Path, reference: Path = REFERENCE) -> Inputs:
         absent = [c for c in SEARCH_COLUMNS if c not in table.columns]
         if absent:
             raise VerdictError(f"{results / 'baselines' / name}.csv lacks the columns {', '.join(absent)}")
-    manifest = load_manifest(results)
-    if not isinstance(manifest.get("datasets"), dict):
-        raise VerdictError(f"{results / 'datasets.json'} has no 'datasets' mapping")
     return Inputs(runs, manifest, ref, baselines)
 
 
 # ---- the paper's numbers beside the suite's -----------------------------------------------------------
 
 
-def _fmt(x: Any) -> str:
-    """Four significant digits; lists, dicts and records flattened to one line (for a table cell)."""
-    if x is None or (isinstance(x, float) and math.isnan(x)):
-        return "—"
-    if isinstance(x, float):
-        if abs(x) < 1e-12:
-            return "0"
-        return str(int(x)) if x.is_integer() and abs(x) < 1e6 else f"{x:.4g}"
-    if isinstance(x, list):
-        return ", ".join(_fmt(v) for v in x)
-    if isinstance(x, dict):
-        return "; ".join(f"{k}: {_fmt(v)}" for k, v in x.items())
-    return str(x)
-
-
-def _count(n: int, plural: str) -> str:
-    return f"{n} {plural if n != 1 else plural.removesuffix('s')}"
-
-
-def _span(values: Iterable[Any]) -> str:
-    kept = sorted({int(v) if float(v).is_integer() else v for v in values if pd.notna(v)})
-    if not kept:
-        return "—"
-    return _fmt(kept[0]) if len(kept) == 1 else f"{_fmt(kept[0])}–{_fmt(kept[-1])}"
-
-
-def _stat(frame: pd.DataFrame, column: str, metric: str, counts: tuple[str, ...], scale: float = 1.0) -> dict:
-    """Mean ± sd of ``column`` (times ``scale``) over seeds, or over runs when they span several m."""
-    values = frame[column].dropna() * scale
-    used = frame.loc[values.index]
-    over = "runs" if used["m"].nunique() > 1 else "seeds"
-    seeds = _span(used["seed"])
+def _stat(
+    frame: pd.DataFrame,
+    column: str,
+    metric: str,
+    counts: tuple[str, ...],
+    bootstrap: dict[str, Any],
+    scale: float = 1.0,
+) -> dict:
+    """Mean of ``column`` (times ``scale``) over seeds with its interval; a seed with runs at several m
+    counts once, by its mean, so the seed stays the unit."""
+    used = frame.dropna(subset=[column]).assign(**{column: lambda f: f[column] * scale})
+    iv = stats.over_seeds(used, column, **bootstrap)
+    at = f" over runs at m = {fmt.span(used['m'])}" if used["m"].nunique() > 1 else ""
     samples = [
-        f"{_count(len(values), over)} ({'seeds ' if over == 'runs' else ''}{seeds})",
-        f"{_span(used['steps'])} steps",
+        f"{fmt.count(iv.seeds, 'seeds')} ({fmt.span(used['seed'])}){at}",
+        f"{fmt.span(used['steps'])} steps",
     ]
-    samples += [f"{_span(used[c])} {COUNT_NAMES[c]}" for c in counts]
+    samples += [f"{fmt.span(used[c])} {COUNT_NAMES[c]}" for c in counts]
     return {
-        "m_suite": _span(used["m"]),
-        "suite": float(values.mean()),
-        "suite_sd": float(values.std(ddof=1)) if len(values) > 1 else None,
-        "seeds": len(values),
-        "over": over,
+        "m_suite": fmt.span(used["m"]),
+        "suite": iv.estimate,
+        "suite_low": iv.low,
+        "suite_high": iv.high,
+        "seeds": iv.seeds,
         "suite_metric": metric,
         "samples": "; ".join(samples),
     }
@@ -154,11 +121,11 @@ def _suite(
         runs = runs[runs["m"] == m]
     runs = runs.dropna(subset=[column])
     if runs.empty:
-        grid = _span(inp.select(dataset, model)["m"])
+        grid = fmt.span(inp.select(dataset, model)["m"])
         at = f" at m = {m}" if m is not None else ""
         return None, f"no {model} run with {column}{at} in the {inp.scale} scale (its m: {grid})"
     metric = _span_text(runs["score_metric"]) if column == "score" else unit or column
-    return _stat(runs, column, metric, counts, scale), ""
+    return _stat(runs, column, metric, counts, inp.bootstrap, scale), ""
 
 
 def _row(
@@ -182,12 +149,12 @@ def _row(
         "quantity": quantity,
         "paper": paper,
         "paper_metric": paper_metric,
-        "m_paper": _fmt(m_paper),
+        "m_paper": fmt.value(m_paper),
         "m_suite": "—",
         "suite": None,
-        "suite_sd": None,
+        "suite_low": None,
+        "suite_high": None,
         "seeds": 0,
-        "over": "seeds",
         "suite_metric": "",
         "samples": "",
         "why_no_suite": why_no_suite,
@@ -380,15 +347,17 @@ def _search_models(
     rows = table[(table["method"] == method) & (table["models_trained"] > 0)]
     if rows.empty:
         return None, f"the MNIST baselines table has no {method} search row", None
-    searched = f"{_span(rows['range_lo'])}–{_span(rows['range_hi'])}"
+    searched = f"{fmt.span(rows['range_lo'])}–{fmt.span(rows['range_hi'])}"
+    iv = stats.over_seeds(rows, "models_trained", **inp.bootstrap)
     suite = {
         "m_suite": searched,
-        "suite": float(rows["models_trained"].mean()),
-        "suite_sd": float(rows["models_trained"].std(ddof=1)) if len(rows) > 1 else None,
-        "seeds": len(rows),
-        "over": "seeds",
+        "suite": iv.estimate,
+        "suite_low": iv.low,
+        "suite_high": iv.high,
+        "seeds": iv.seeds,
         "suite_metric": "models",
-        "samples": f"{_count(len(rows), 'seeds')} ({_span(rows['seed'])}); mode {_span_text(rows['mode'])}",
+        "samples": f"{fmt.count(iv.seeds, 'seeds')} ({fmt.span(rows['seed'])}); "
+        f"mode {_span_text(rows['mode'])}",
     }
     same = set(zip(rows["range_lo"], rows["range_hi"], strict=True)) == {tuple(paper_range)}
     return (
@@ -411,7 +380,7 @@ def header(inp: Inputs, results: Path) -> dict[str, Any]:
     for name, info in inp.manifest["datasets"].items():
         mine = runs[runs["dataset"] == name]
         counts = "; ".join(
-            f"{_span(mine[c])} {label}" for c, label in COUNT_NAMES.items() if mine[c].notna().any()
+            f"{fmt.span(mine[c])} {label}" for c, label in COUNT_NAMES.items() if mine[c].notna().any()
         )
         datasets.append(
             {
@@ -420,7 +389,7 @@ def header(inp: Inputs, results: Path) -> dict[str, Any]:
                 "reason": info.get("reason") or "",
                 "models": ", ".join(info["models"]),
                 "m": ", ".join(map(str, info["m"])),
-                "capacity": _fmt(info.get("capacity")),
+                "capacity": fmt.value(info.get("capacity")),
                 "seeds": ", ".join(map(str, info["seeds"])),
                 "steps": info.get("steps"),
                 "metric": info.get("metric"),
@@ -463,7 +432,7 @@ def problems(rows: list[dict[str, Any]], verdicts: list[Verdict], reference: dic
 
 
 def _md_cell(x: Any) -> str:
-    return _fmt(x).replace("|", "\\|").replace("\n", " ")
+    return fmt.value(x).replace("|", "\\|").replace("\n", " ")
 
 
 def _md_table(records: list[dict[str, Any]]) -> list[str]:
@@ -478,8 +447,8 @@ def _md_table(records: list[dict[str, Any]]) -> list[str]:
 def _suite_text(r: dict[str, Any]) -> str:
     if r["suite"] is None:
         return "—"
-    sd = f" ± {_fmt(r['suite_sd'])}" if r["suite_sd"] is not None else ""
-    return f"{_fmt(r['suite'])}{sd} ({r['suite_metric']}, {_count(r['seeds'], r['over'])})"
+    iv = Interval(r["suite"], r["suite_low"], r["suite_high"], r["seeds"], 0.0, "", 0)
+    return fmt.estimate(iv, r["suite_metric"])
 
 
 def _number_record(r: dict[str, Any]) -> dict[str, Any]:
@@ -489,10 +458,10 @@ def _number_record(r: dict[str, Any]) -> dict[str, Any]:
         "data set": r["dataset"],
         "row": r["row"],
         "m (paper / suite)": f"{r['m_paper']} / {r['m_suite']}",
-        "paper": f"{_fmt(r['paper'])} ({r['paper_metric']})",
+        "paper": f"{fmt.value(r['paper'])} ({r['paper_metric']})",
         "suite": _suite_text(r),
         "samples": r["samples"],
-        "suite − paper": _fmt(r["difference"]),
+        "suite − paper": fmt.value(r["difference"]),
         "why blank / note": note,
     }
 
@@ -517,9 +486,10 @@ def render_markdown(rep: dict[str, Any]) -> str:
     out += ["", "Data sets (from datasets.json and runs.csv):", "", *_md_table(head["datasets"]), ""]
     out += ["## The paper's numbers beside the suite's", ""]
     out += [
-        f"Suite values: mean ± sd over training seeds of the {head['scale']} scale, with the metric, m, "
-        "seeds, steps and sample counts they came from. `suite − paper` is given only for the same quantity "
-        "in the same metric at the same m; FID rises as sample counts fall: read it beside the counts.",
+        f"Suite values: mean over training seeds of the {head['scale']} scale [its interval over seeds, "
+        "as for the claims below], with the metric, m, seeds, steps and sample counts they came from. "
+        "`suite − paper` is given only for the same quantity in the same metric at the same m; FID rises "
+        "as sample counts fall: read it beside the counts.",
         "",
     ]
     for source, key in SOURCES.items():

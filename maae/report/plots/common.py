@@ -17,11 +17,11 @@ from matplotlib.ticker import EngFormatter, MaxNLocator
 
 from maae import io
 from maae.kinds import MODEL_KINDS
+from maae.report import fmt, reference, stats
 from maae.report.aggregate import (
     capacity,
-    load_manifest,
-    load_runs,
     planned_runs,
+    read_results,
     run_dir,
     unavailable_reason,
 )
@@ -42,10 +42,6 @@ class Unavailable(Exception):
     """A figure or panel that cannot be drawn; the message says why and is what the placeholder shows."""
 
 
-class ResultsError(Exception):
-    """The results root itself is unusable: a wrong folder or one not aggregated yet (a user error)."""
-
-
 @dataclass(frozen=True)
 class Results:
     """One scale's results root: datasets.json, runs.csv and the run folders (see maae.report)."""
@@ -57,11 +53,13 @@ class Results:
     @classmethod
     def load(cls, root: str | Path, runs: list[str] | None = None) -> Results:
         """``runs``: per-data-set runs.csv files to read instead of the scale's runs.csv (see load_runs)."""
-        root = Path(root)
-        for path in [root / "datasets.json", *map(Path, runs if runs is not None else [root / "runs.csv"])]:
-            if not path.is_file():
-                raise ResultsError(f"{path} does not exist: aggregate the results first")
-        return cls(root, load_manifest(root), load_runs(root, runs))
+        manifest, frame = read_results(root, runs)
+        return cls(Path(root), manifest, frame)
+
+    def per_m(self, rows: pd.DataFrame, column: str = "score") -> pd.DataFrame:
+        """Mean with its interval over seeds, seed count and per-seed values at each m (maae.report.stats,
+        with the reference's pre-registered bootstrap settings, as the tables and claims use)."""
+        return stats.per_m(rows, column, **stats.settings(reference.load()))
 
     @property
     def scale(self) -> str:
@@ -124,17 +122,12 @@ def read_json(folder: Path, name: str) -> dict[str, Any]:
 
 def count_text(values: Iterable[Any], unit: str) -> str:
     """'2,000 steps', or the range when runs differ: a title must not hide that they did."""
-    found = sorted({int(v) for v in pd.Series(list(values)).dropna()})
-    if not found:
-        return f"unknown {unit}"
-    if len(found) == 1:
-        return f"{found[0]:,} {unit}"
-    return f"{found[0]:,}–{found[-1]:,} {unit}"
+    found = fmt.span(values, thousands=True)
+    return f"unknown {unit}" if found == fmt.MISSING else f"{found} {unit}"
 
 
 def seeds_text(seeds: Iterable[Any]) -> str:
-    n = len(set(seeds))
-    return f"{n} seed{'s' if n != 1 else ''}"
+    return fmt.count(len(set(seeds)), "seeds")
 
 
 def score_text(rows: pd.DataFrame) -> str:
@@ -175,11 +168,22 @@ def placeholder_figure(title: str, reason: str) -> Figure:
     return fig
 
 
+def spread_text() -> str:
+    """What a band means, for a figure's title."""
+    confidence = reference.load()["statistics"]["confidence"]
+    return f"line: mean over seeds; band: its {round(confidence * 100)}% interval over seeds; dots: each seed"
+
+
 def band(ax: Axes, stats: pd.DataFrame, color: str, label: str, marker: str = "o", ls: str = "-") -> None:
-    """Mean over seeds as a line, min-max over seeds as a shaded band."""
+    """Mean over seeds as a line, its interval over seeds as a shaded band (none where one seed gives
+    none), and every seed's own value as a dot: a reader sees how many seeds and how far apart."""
     m = stats.index.to_numpy()
     ax.plot(m, stats["mean"], color=color, marker=marker, ms=4, ls=ls, label=label)
-    ax.fill_between(m, stats["min"], stats["max"], color=color, alpha=0.2, lw=0)
+    ax.fill_between(m, stats["low"], stats["high"], color=color, alpha=0.2, lw=0)
+    dots = [(x, v) for x, values in zip(m, stats["values"], strict=True) for v in values]
+    if dots:
+        xs, ys = zip(*dots, strict=True)
+        ax.scatter(xs, ys, color=color, s=8, alpha=0.5, marker=marker, lw=0)
 
 
 def step_axis(ax: Axes) -> None:

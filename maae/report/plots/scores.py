@@ -18,15 +18,8 @@ from maae.report.plots.common import (
     placeholder_axes,
     score_text,
     seeds_text,
+    spread_text,
 )
-
-SPREAD = "line: mean over seeds, band: min–max over seeds"
-
-
-def by_m(rows: pd.DataFrame, column: str = "score") -> pd.DataFrame:
-    """Per-m mean, sd, min, max and seed count of one runs.csv column (rows of one data set and model)."""
-    stats = rows.groupby("m")[column].agg(["mean", "std", "min", "max", "count"])
-    return stats.rename(columns={"count": "seeds"}).sort_index()
 
 
 def best_m(stats: pd.DataFrame) -> int:
@@ -41,7 +34,7 @@ def run_facts(rows: pd.DataFrame) -> str:
 def _wae_panel(ax: Axes, results: Results, dataset: str) -> None:
     info = results.dataset(dataset)
     rows = results.runs_of(dataset, "wae")
-    stats = by_m(rows)
+    stats = results.per_m(rows)
     band(ax, stats, COLORS["wae"], "WAE")
     best = best_m(stats)
     ax.plot(best, stats.loc[best, "mean"], "k*", ms=14, zorder=3, label=f"minimum at m = {best}")
@@ -49,7 +42,7 @@ def _wae_panel(ax: Axes, results: Results, dataset: str) -> None:
         ax.axvline(info["n"], color="grey", ls="--", lw=1, label=f"n = {info['n']}")
     if "wae_gan" in info["models"]:  # Tolstikhin et al.'s WAE-GAN, where the scale trained it
         gan = results.runs_of(dataset, "wae_gan")
-        band(ax, by_m(gan), COLORS["wae_gan"], MODEL_LABELS["wae_gan"], marker="D")
+        band(ax, results.per_m(gan), COLORS["wae_gan"], MODEL_LABELS["wae_gan"], marker="D")
     ax.set_xlabel("latent size m")
     ax.set_ylabel(metric_label(rows))
     ax.set_title(f"{dataset}\n{score_text(rows)}\n{run_facts(rows)}", fontsize=9)
@@ -66,7 +59,9 @@ def fig1(results: Results, datasets: list[str]) -> tuple[Figure, list[str]]:
         except Unavailable as err:
             placeholder_axes(ax, str(err))
             problems.append(str(err))
-    fig.suptitle(f"Figure 1: WAE score against latent size m ({results.scale} scale)\n{SPREAD}", fontsize=11)
+    fig.suptitle(
+        f"Figure 1: WAE score against latent size m ({results.scale} scale)\n{spread_text()}", fontsize=11
+    )
     return fig, problems
 
 
@@ -87,13 +82,20 @@ def fig4(results: Results, dataset: str) -> tuple[Figure, list[str]]:
     fig = new_figure(7.5, 5.6)
     ax = fig.add_subplot()
     for model, model_rows in rows.items():
-        band(ax, by_m(model_rows), COLORS[model], f"{MODEL_LABELS[model]} score")
+        band(ax, results.per_m(model_rows), COLORS[model], f"{MODEL_LABELS[model]} score")
     ax.set_xlabel("latent size m")
     ax.set_ylabel(metric_label(both))
 
     right = ax.twinx()
     if "maae" in rows:
-        band(right, by_m(rows["maae"], "m_active"), COLORS["m_active"], "MAAE m_A", marker="s", ls="--")
+        band(
+            right,
+            results.per_m(rows["maae"], "m_active"),
+            COLORS["m_active"],
+            "MAAE m_A",
+            marker="s",
+            ls="--",
+        )
     lo, hi = both["m"].min(), both["m"].max()
     right.plot([lo, hi], [lo, hi], color="grey", ls=":", label="m_A = m")
     if info.get("n"):
@@ -106,7 +108,7 @@ def fig4(results: Results, dataset: str) -> tuple[Figure, list[str]]:
     fig.legend(handles + more_handles, labels + more_labels, loc="outside lower center", ncols=3, fontsize=9)
     fig.suptitle(
         f"Figure 4: {dataset}, score and m_A against latent size m\n"
-        f"{results.scale} scale · {score_text(both)} · {run_facts(both)}\n{SPREAD}",
+        f"{results.scale} scale · {score_text(both)} · {run_facts(both)}\n{spread_text()}",
         fontsize=10,
     )
     return fig, problems
