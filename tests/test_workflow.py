@@ -31,10 +31,12 @@ def fake_data_root(root: Path) -> Path:
 
 
 def dry_run(
-    tmp_path: Path, scale: str, *targets: str, config: tuple[str, ...] = ()
+    tmp_path: Path, scale: str | Path, *targets: str, config: tuple[str, ...] = ()
 ) -> subprocess.CompletedProcess:
+    """Plan ``targets`` of a scale (a name under config/, or a scale file's path), results and data in
+    tmp_path."""
     data = fake_data_root(tmp_path / "data")
-    scale_file = ROOT / "config" / f"{scale}.yaml"
+    scale_file = scale if isinstance(scale, Path) else ROOT / "config" / f"{scale}.yaml"
     command = [SNAKEMAKE, *targets, "-n", "--directory", str(ROOT), f"--configfile={scale_file}"]
     command += ["--config", f"results={tmp_path / 'results'}", f"data_root={data}", *config]
     return subprocess.run(command, capture_output=True, text=True, cwd=ROOT, timeout=300)
@@ -79,4 +81,3 @@ def test_bad_config_fails_before_any_job(tmp_path: Path) -> None:
     done = dry_run(tmp_path, "smoke", config=("only=[synthetic9]",))
     said = done.stdout + done.stderr
     assert done.returncode != 0 and "only: 'synthetic9'" in said and "Job stats" not in said
-
