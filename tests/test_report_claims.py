@@ -187,7 +187,15 @@ def test_m_active_uses_only_settled_masks() -> None:
     runs.loc[late, "m_active"] = 20  # a miss, but its mask was still moving: not judged
     runs.loc[late, "m_active_since"] = runs.loc[late, "steps"] - 100
     v = verdict("synthetic_m_active", Inputs(runs, inp.manifest, REF))
-    assert v.status == "pass" and "mask still moving" in v.reason and "m = 24 seed 1" in v.reason
+    # the rule asks every run: the settled ones pass, the moving one leaves it open
+    assert v.status == "inconclusive" and "mask still moving" in v.reason and "m = 24 seed 1" in v.reason
+    assert part(v, "synthetic8").evidence["still moving"] == 1
+    early = (runs["model"] == "maae") & (runs["m"] == 4)  # m < n is not judged: moving there changes nothing
+    runs.loc[late, "m_active_since"], runs.loc[early, "m_active_since"] = 1000, runs.loc[early, "steps"]
+    runs.loc[late, "m_active"] = 8
+    assert verdict("synthetic_m_active", Inputs(runs, inp.manifest, REF)).status == "pass"
+    runs.loc[late, "m_active"] = 20
+    runs.loc[late, "m_active_since"] = runs.loc[late, "steps"] - 100
     runs.loc[late, "m_active_since"] = 1000  # the same miss, settled: judged, and it fails
     assert verdict("synthetic_m_active", Inputs(runs, inp.manifest, REF)).status == "fail"
     unknown = inp.runs.drop(columns=["m_active_since"])  # a runs.csv from before the column
@@ -200,7 +208,7 @@ def test_m_active_not_run_with_reasons() -> None:
     v = verdict("synthetic_m_active", inputs({"synthetic8": (missing, {})}))
     assert v.status == "not_run" and "data set missing" in v.reason
     v = verdict("synthetic_m_active", inputs({"synthetic8": (dataset(n=8, m=(4, 8)), working(8))}))
-    assert v.status == "not_run" and "no MAAE run with m > n = 8" in v.reason
+    assert v.status == "not_run" and "no settled MAAE run with m > n = 8" in v.reason
     v = verdict("synthetic_m_active", inputs({"mnist": (MNIST, working(13))}))
     assert v.status == "not_run" and "no synthetic data set in the test scale" in v.reason
 
@@ -438,9 +446,31 @@ def test_mnist_band_passes_narrow_and_fails_when_m_active_follows_m() -> None:
     assert v.status == "fail" and "spans 16–64" in v.reason
 
 
+def test_mnist_band_is_inconclusive_while_a_judged_mask_still_moves() -> None:
+    inp = inputs({"mnist": (MNIST, working(13))})
+    runs = inp.runs.copy()
+    late = (runs["model"] == "maae") & (runs["m"] == 64) & (runs["seed"] == 2)
+    runs.loc[late, "m_active_since"] = runs.loc[late, "steps"]
+    v = verdict("mnist_m_active_band", Inputs(runs, inp.manifest, REF))
+    assert v.status == "inconclusive" and "m = 64 seed 2" in v.reason and "still moving" in v.reason
+    runs.loc[late, "m_active"] = 40  # a settled run outside the band fails whatever still moves
+    runs.loc[(runs["model"] == "maae") & (runs["m"] == 32) & (runs["seed"] == 0), "m_active"] = 40
+    runs.loc[(runs["model"] == "maae") & (runs["m"] == 32) & (runs["seed"] == 0), "m_active_since"] = 0
+    assert verdict("mnist_m_active_band", Inputs(runs, inp.manifest, REF)).status == "fail"
+
+
+def test_table1_is_inconclusive_within_noise() -> None:
+    """MAAE lower by 0.4 in two seeds, higher by 0.1 in the third: the interval straddles 0."""
+    laws = working(13)
+    gap = {0: 0.4, 1: -0.1, 2: 0.4}
+    laws["maae"] = {**laws["maae"], "score": lambda m, s: laws["wae"]["score"](m, s) - gap[s]}
+    v = verdict("table1_maae_beats_wae", inputs({"mnist": (MNIST, laws)}))
+    assert part(v, "mnist").status == "inconclusive" and "seeds would likely decide it (now 3)" in v.reason
+
+
 def test_mnist_band_not_run_with_reasons() -> None:
     v = verdict("mnist_m_active_band", inputs({"mnist": (dataset("mnist", None, m=(8, 16)), working(13))}))
-    assert v.status == "not_run" and "too few MAAE m values ≥ 16" in v.reason
+    assert v.status == "not_run" and "too few settled MAAE m values ≥ 16" in v.reason
     v = verdict("mnist_m_active_band", inputs({"synthetic8": (SYN8, working(8))}))
     assert v.status == "not_run" and v.reason == "mnist: not in the test scale"
 
@@ -497,7 +527,7 @@ def test_runs_too_short_to_judge_are_not_run_but_show_what_the_predicate_says() 
     short = verdict("synthetic_m_active", inputs({"synthetic8": (dataset(steps=least - 1), broken(8))}))
     assert short.status == "not_run"
     assert f"scale too small: {least - 1} training steps" in short.reason
-    assert "the predicate says fail: 6 of 9 MAAE runs with m ≥ 8 miss n = 8" in short.reason
+    assert "the predicate says fail: 6 of 9 settled MAAE runs with m ≥ 8 miss n = 8" in short.reason
     assert part(short, "synthetic8").evidence["largest miss"] == 16  # the figures are kept
     cost = verdict(
         "naive_search_cost", inputs({"synthetic8": (dataset(steps=300), working(8))}, baselines(12, 90.0))

@@ -192,20 +192,25 @@ def synthetic_m_active(inp: Inputs) -> list[Part]:
     return parts or _no_synthetic(inp)
 
 
-def _settled_masks(inp: Inputs, runs: pd.DataFrame) -> tuple[pd.DataFrame, str]:
-    """The runs whose m_A stopped moving over the final fraction of training (``statistics:``), and a note
-    naming those left out as "mask still moving"."""
+def _settled_masks(inp: Inputs, runs: pd.DataFrame) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """The runs whose m_A stopped moving over the final fraction of training (``statistics:``), and those
+    whose mask was still moving (or that have no training log to tell)."""
     fraction = inp.reference["statistics"]["settled_fraction"]
     since = runs["m_active_since"] if "m_active_since" in runs else pd.Series(math.nan, index=runs.index)
     ok = pd.Series(
         [settled(s, steps, fraction) for s, steps in zip(since, runs["steps"], strict=True)], index=runs.index
     )
-    moving = runs[~ok]
+    return runs[ok], runs[~ok]
+
+
+def _moving_note(inp: Inputs, moving: pd.DataFrame) -> str:
+    """Names the runs a claim about the final mask could not judge, "mask still moving"."""
     if moving.empty:
-        return runs, ""
+        return ""
+    fraction = inp.reference["statistics"]["settled_fraction"]
     listed = ", ".join(f"m = {int(r.m)} seed {int(r.seed)}" for r in moving.itertuples())
-    return runs[ok], (
-        f"; left out, mask still moving (m_A changed within the final {fraction:.0%} of training, or no "
+    return (
+        f"; not judged, mask still moving (m_A changed within the final {fraction:.0%} of training, or no "
         f"training log): {listed}"
     )
 
@@ -217,15 +222,17 @@ def _m_active_part(inp: Inputs, name: str, s: dict[str, Any]) -> Part:
     if runs.empty:
         return Part(name, "not_run", "no MAAE run with an m_A")
     runs, moving = _settled_masks(inp, runs)
+    moving = moving[moving["m"] >= n]
+    note = _moving_note(inp, moving)
     if runs.empty:
-        return Part(name, "not_run", "no MAAE run whose mask settled" + moving)
+        return Part(name, "not_run", "no MAAE run whose mask settled" + note)
     judged = runs[runs["m"] >= n].sort_values(["m", "seed"])
     if not (judged["m"] > n).any():
         return Part(
             name,
             "not_run",
-            f"no MAAE run with m > n = {n} (m: {_ms(sorted(set(runs['m'])))}): "
-            "the mask has nothing to remove",
+            f"no settled MAAE run with m > n = {n} (m: {_ms(sorted(set(runs['m'])))}): "
+            "the mask has nothing to remove" + note,
         )
     miss = (judged["m_active"] - n).abs()
     bad = judged[miss > tol]
@@ -233,18 +240,28 @@ def _m_active_part(inp: Inputs, name: str, s: dict[str, Any]) -> Part:
         "n": n,
         "tolerance": tol,
         "largest miss": _plain(miss.max()),
+        "still moving": len(moving),
         "table": _table({"m_A": inp.per_m(judged, "m_active")}),
     }
     samples = _samples(judged)
-    if bad.empty:
-        largest = evidence["largest miss"]
-        why = f"all {len(judged)} MAAE runs with m ≥ {n} have |m_A − n| ≤ {tol} (largest miss {largest})"
-        return Part(name, "pass", why + moving, evidence, samples)
-    shown = "; ".join(
-        f"m = {int(r.m)}, seed {int(r.seed)}: m_A = {int(r.m_active)}" for r in bad.itertuples()
+    if not bad.empty:
+        shown = "; ".join(
+            f"m = {int(r.m)}, seed {int(r.seed)}: m_A = {int(r.m_active)}" for r in bad.itertuples()
+        )
+        why = (
+            f"{len(bad)} of {len(judged)} settled MAAE runs with m ≥ {n} miss n = {n} by more than {tol} "
+            f"({shown})"
+        )
+        return Part(name, "fail", why + note, evidence, samples)
+    why = (
+        f"all {len(judged)} settled MAAE runs with m ≥ {n} have |m_A − n| ≤ {tol} "
+        f"(largest miss {evidence['largest miss']})"
     )
-    why = f"{len(bad)} of {len(judged)} MAAE runs with m ≥ {n} miss n = {n} by more than {tol} ({shown})"
-    return Part(name, "fail", why + moving, evidence, samples)
+    if not moving.empty:  # the rule asks every run: one whose mask still moves leaves it open
+        return Part(
+            name, "inconclusive", f"{why}, but {len(moving)} more still moving" + note, evidence, samples
+        )
+    return Part(name, "pass", why, evidence, samples)
 
 
 def wae_u_shape(inp: Inputs) -> list[Part]:
@@ -535,6 +552,8 @@ def mnist_m_active_band(inp: Inputs) -> list[Part]:
     if missing:
         return [missing]
     runs, moving = _settled_masks(inp, inp.select("mnist", "maae").dropna(subset=["m_active"]))
+    moving = moving[moving["m"] >= s["from_m"]]
+    note = _moving_note(inp, moving)
     judged = runs[runs["m"] >= s["from_m"]]
     ms = sorted(set(judged["m"]))
     if len(ms) < s["min_m_values"]:
@@ -542,8 +561,8 @@ def mnist_m_active_band(inp: Inputs) -> list[Part]:
             Part(
                 "mnist",
                 "not_run",
-                f"too few MAAE m values ≥ {s['from_m']} to judge a band: need "
-                f"{s['min_m_values']}, have m = {_ms(ms)}{moving}",
+                f"too few settled MAAE m values ≥ {s['from_m']} to judge a band: need "
+                f"{s['min_m_values']}, have m = {_ms(ms)}{note}",
             )
         ]
     lo, hi = int(judged["m_active"].min()), int(judged["m_active"].max())
@@ -554,14 +573,17 @@ def mnist_m_active_band(inp: Inputs) -> list[Part]:
         "allowed width": s["width"],
         "paper band": [paper_lo, paper_hi],
         "overlaps the paper's band": bool(lo <= paper_hi and hi >= paper_lo),
+        "still moving": len(moving),
         "table": _table({"m_A": inp.per_m(judged, "m_active")}),
     }
     says = (
-        f"m_A over {len(judged)} MAAE runs at m = {_ms(ms)} spans {lo}–{hi} (width {hi - lo}, allowed "
-        f"{s['width']}); the paper's band is {paper_lo}–{paper_hi}{moving}"
+        f"m_A over {len(judged)} settled MAAE runs at m = {_ms(ms)} spans {lo}–{hi} (width {hi - lo}, "
+        f"allowed {s['width']}); the paper's band is {paper_lo}–{paper_hi}"
     )
-    status = "pass" if hi - lo <= s["width"] else "fail"
-    return [Part("mnist", status, says, evidence, _samples(judged))]
+    status = "fail" if hi - lo > s["width"] else "inconclusive" if not moving.empty else "pass"
+    if status == "inconclusive":
+        says += f", but {len(moving)} more still moving"
+    return [Part("mnist", status, says + note, evidence, _samples(judged))]
 
 
 def naive_search_cost(inp: Inputs) -> list[Part]:
