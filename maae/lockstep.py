@@ -9,7 +9,8 @@ needs no TensorFlow, so that a test can replay maae against the record the check
 - ``make_case``: images and initial weights drawn with numpy from a seed (the weights from the
   authors' initialisers' distributions), so the record need not store 12 million weights;
 - ``SubStep``/``replay``: maae run on the sub-steps the authors' loop took, observed after each;
-- ``checksums``: what the golden record keeps of each parameter tensor.
+- ``checksums``: what the golden record keeps of each parameter tensor;
+- ``KinkFlipped``: the critic with the ReLUs whose sign float32 cannot decide taken the other way.
 """
 
 from __future__ import annotations
@@ -27,6 +28,8 @@ from torch import nn
 from maae.config import RunConfig, resolve
 from maae.data import data_shape
 from maae.train import IterationInputs, TrainingState, iteration
+
+_U32 = 2.0**-24  # float32's unit roundoff
 
 _TRUNCATED_SD = 0.87962566103423978  # sd of N(0, 1) truncated at +-2, as TF's VarianceScaling divides out
 # the authors' variable scopes and layer names, per maae network
@@ -226,3 +229,43 @@ def init_statistics(values: dict[str, np.ndarray]) -> dict[str, tuple[float, flo
         sd = float(v.std())
         out[name] = (sd, float(np.abs(v).max() / sd) if sd else math.nan)
     return out
+
+
+class KinkFlipped(nn.Module):
+    """A ReLU critic (Linear, ReLU, ..., Linear) whose units near their kink are taken the other way.
+
+    The gradient penalty's value depends on which ReLUs are on at the interpolated points, and a
+    pre-activation within float32's rounding bound of 0 (|fl(w.x + b) - (w.x + b)| <= gamma_n
+    (|w|.|x| + |b|), gamma_n = n u / (1 - n u), Higham's bound for a sum of n terms) is on or off
+    according to the machine's summation order. The authors' graph may have taken any of those
+    units the other way; ``flip`` picks which of them (the flip-th met over this object's forward
+    passes; None: all) to take so.
+    """
+
+    def __init__(self, critic: nn.Sequential, flip: int | None) -> None:
+        super().__init__()
+        self.critic, self.flip = critic, flip
+        self.undecided = 0  # units met so far within rounding of 0, over every forward pass
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        bound = None
+        for layer in self.critic:
+            if isinstance(layer, nn.Linear):
+                n = layer.in_features + 1
+                gamma = n * _U32 / (1 - n * _U32)
+                bound = gamma * (x.detach().abs() @ layer.weight.detach().abs().T + layer.bias.detach().abs())
+                x = layer(x)
+            elif isinstance(layer, nn.ReLU) and bound is not None:
+                near = (x.detach().abs() <= bound).flatten()
+                order = near.nonzero().flatten()
+                chosen = torch.zeros_like(near)
+                if self.flip is None:
+                    chosen = near
+                elif self.undecided <= self.flip < self.undecided + len(order):
+                    chosen[order[self.flip - self.undecided]] = True
+                self.undecided += len(order)
+                on = (x.detach() > 0) ^ chosen.view_as(x)
+                x = x * on
+            else:
+                raise TypeError(f"KinkFlipped takes Linear and ReLU layers, not {type(layer).__name__}")
+        return x
