@@ -1,6 +1,6 @@
 """Live: train what a search asks for, in the grid's own run folders, so that nothing is trained twice.
 
-A run lives at ``maae.report.aggregate.run_dir(results, dataset, model, m, seed)``, the folder the grid
+A run lives at ``maae.scales.run_dir(results, dataset, model, m, seed)``, the folder the grid
 uses: a folder with summary.json and scores.json is a cache hit, whether the grid or an earlier search
 made it; one with summary.json only is scored; any other is trained (resuming from its newest
 checkpoint, if a killed job left one) and scored, with the scale's own run config and score options.
@@ -18,7 +18,8 @@ from maae import scales
 from maae.config import RunConfig
 from maae.metrics.options import ScoreOptions
 from maae.metrics.score import SCORES_FILE, score_run
-from maae.report.aggregate import run_dir, run_row
+from maae.report.aggregate import run_row
+from maae.scales import run_dir
 from maae.train import train
 
 TrainFn = Callable[[RunConfig, Path], Any]

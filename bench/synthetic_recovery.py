@@ -38,6 +38,7 @@ from maae.kinds import MODEL_KINDS
 from maae.metrics.frechet import frechet_distance_between
 from maae.model import load_trained
 from maae.sample import sample
+from maae.scales import run_dir
 from maae.train import train
 
 REPO = Path(__file__).resolve().parents[1]
@@ -128,14 +129,7 @@ def main(argv: list[str] | None = None) -> int:
             for seed in args.seeds:
                 cfg = run_config(args.n, m, model, seed, args.steps, args.data_root, args.bf16, args.lambda1)
                 cfg = cfg.replace(**dict(parse_override(text) for text in args.set))
-                out = (
-                    args.out
-                    / ("bf16" if args.bf16 else "")
-                    / f"synthetic{args.n}"
-                    / model
-                    / f"m{m}"
-                    / f"seed{seed}"
-                )
+                out = run_dir(args.out / ("bf16" if args.bf16 else ""), f"synthetic{args.n}", model, m, seed)
                 jobs.append((cfg, str(out), args.samples))
     print(f"{len(jobs)} runs of {args.steps} iterations, {args.jobs} at a time", file=sys.stderr)
     with ProcessPoolExecutor(max_workers=args.jobs) as pool:

@@ -99,6 +99,19 @@ def seeds(cfg: dict[str, Any], dataset: str) -> list[int]:
     return sorted({*info["seeds"], *(seed for block in info["more_seeds"] for seed in block["seeds"])})
 
 
+def run_dir(
+    results: str | Path, dataset: str, model: str, m: int | str, seed: int | str, variant: str | None = None
+) -> Path:
+    """The one folder of a run, the address the rules, the aggregation, the figures and the live searches
+    agree on: results/runs/<dataset>/<model>/m<m>/seed<seed>, or with a study's variant
+    results/runs/<dataset>/<variant>/<model>/m<m>/seed<seed> (grid runs have none, so their folders do
+    not move). Wildcards pass through, so the rules spell their patterns with it too."""
+    where = Path(results) / "runs" / dataset
+    if variant is not None:
+        where /= variant
+    return where / model / f"m{m}" / f"seed{seed}"
+
+
 def results_root(cfg: dict[str, Any]) -> Path:
     return Path(cfg["results"] or f"results/{cfg['scale']}")
 

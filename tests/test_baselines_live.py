@@ -18,7 +18,7 @@ from baselines.source import BaselineError, DatasetUnavailable
 from maae import scales
 from maae.config import RunConfig
 from maae.metrics.options import ScoreOptions
-from maae.report.aggregate import run_dir
+from maae.scales import run_dir
 
 BEST = 5
 

@@ -23,8 +23,8 @@ from maae.report.aggregate import (
     load_manifest,
     load_runs,
     main,
-    run_dir,
 )
+from maae.scales import run_dir
 from maae.train import train
 
 SMALL = ScoreOptions(n_samples=64, n_real=64, n_codes=100, kde_n_fit=128, kde_n_val=64)

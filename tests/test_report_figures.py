@@ -19,13 +19,14 @@ from matplotlib.text import Text
 from test_metrics_images import write_fake_mnist
 
 from maae.config import RunConfig
-from maae.report.aggregate import COLUMN_NAMES, run_dir
+from maae.report.aggregate import COLUMN_NAMES
 from maae.report.figures import main
 from maae.report.plots import heatmaps, samples, scores, training
 from maae.report.plots.common import Results, Unavailable, count_text
 from maae.report.reference import PATH as PAPER_REFERENCE
 from maae.report.reference import load as load_reference
 from maae.report.stats import seed_bootstrap, settings
+from maae.scales import run_dir
 from maae.train import train
 
 SCALE = "smoke"

@@ -12,12 +12,13 @@ import pandas as pd
 import pytest
 from test_cli import assert_one_error_line
 
-from maae.report.aggregate import BACKBONES, COLUMN_NAMES, run_dir
+from maae.report.aggregate import BACKBONES, COLUMN_NAMES
 from maae.report.fmt import num
 from maae.report.reference import load as load_reference
 from maae.report.stats import seed_bootstrap, settings
 from maae.report.tablefmt import CSV_COLUMNS, latex_escape, to_markdown
 from maae.report.tables import build, main
+from maae.scales import run_dir
 
 MISSING = "data set missing: no CIFAR-10 batches under data/cifar-10-batches-py"
 # dataset -> (data, metric, m run, capacity, seeds, code version); fashion_mnist's capacity was not run

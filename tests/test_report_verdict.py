@@ -17,10 +17,11 @@ from test_report_claims import baselines, dataset, manifest, runs_for, working
 from maae.config import RunConfig
 from maae.metrics.score import ScoreOptions, score_run
 from maae.report import verdict
-from maae.report.aggregate import COLUMN_NAMES, aggregate_dataset, combine, run_dir
+from maae.report.aggregate import COLUMN_NAMES, aggregate_dataset, combine
 from maae.report.claims import PREDICATES
 from maae.report.reference import PATH as REFERENCE
 from maae.report.reference import load as load_reference
+from maae.scales import run_dir
 from maae.train import train
 
 REF = load_reference()

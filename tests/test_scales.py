@@ -199,3 +199,13 @@ def test_bad_more_seeds_named(block: dict, named: str) -> None:
     cfg["datasets"]["synthetic8"] |= {"seeds": [0, 1], "capacity_models": ["wae_gan"], "more_seeds": [block]}
     with pytest.raises(ConfigError, match=named):
         scales.validate(cfg)
+
+
+def test_run_dir_keeps_grid_runs_in_place_and_gives_a_variant_its_segment() -> None:
+    assert scales.run_dir("res", "synthetic8", "maae", 16, 0) == Path("res/runs/synthetic8/maae/m16/seed0")
+    assert scales.run_dir("res", "synthetic8", "maae", 16, 0, "sensitivity~base") == Path(
+        "res/runs/synthetic8/sensitivity~base/maae/m16/seed0"
+    )
+    assert scales.run_dir("res", "{dataset}", "{model}", "{m}", "{seed}").as_posix() == (
+        "res/runs/{dataset}/{model}/m{m}/seed{seed}"
+    )

@@ -13,6 +13,7 @@ import pandas as pd
 from maae import io
 from maae.kinds import kind_of
 from maae.report.stats import stable_since
+from maae.scales import run_dir
 
 # (column, meaning); the order of runs.csv. Every score is "lower is better" except kde.
 COLUMNS: tuple[tuple[str, str], ...] = (
@@ -56,11 +57,6 @@ BACKBONES = {
     "fd_lenet": "LeNet trained here on the data set's train split",
     "fd_raw": "raw data (no network)",
 }
-
-
-def run_dir(results: str | Path, dataset: str, model: str, m: int, seed: int) -> Path:
-    """The one folder of a run: the address every stage agrees on."""
-    return Path(results) / "runs" / dataset / model / f"m{m}" / f"seed{seed}"
 
 
 def _flatten(prefix: str, value: Any, out: dict[str, Any]) -> None:

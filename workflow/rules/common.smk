@@ -80,15 +80,11 @@ def res(kind):
     return config["resources"].get(kind, {})
 
 
-def run_folder(dataset, model, m, seed):
-    return RESULTS / "runs" / dataset / model / f"m{m}" / f"seed{seed}"
-
-
 def runs_of(dataset, filename, models=None):
     """One file of every run of a data set (all models unless given)."""
     info = MANIFEST["datasets"][dataset]
     return [
-        run_folder(dataset, model, m, seed) / filename
+        scales.run_dir(RESULTS, dataset, model, m, seed) / filename
         for model, m, seed in info["runs"]
         if models is None or model in models
     ]
@@ -102,7 +98,7 @@ def checked_run_args(wildcards):
     Snakemake drops an input function's error when the job's outputs exist.)"""
     dataset, model, m, seed = wildcards.dataset, wildcards.model, int(wildcards.m), int(wildcards.seed)
     cfg = scales.run_config(config, dataset, model, m, seed)
-    conflict = folder_conflict(run_folder(dataset, model, m, seed), cfg)
+    conflict = folder_conflict(scales.run_dir(RESULTS, dataset, model, m, seed), cfg)
     if conflict:
         raise WorkflowError(
             f"run folder refused: {conflict} (restore its config.json, or delete the folder to train it anew)"

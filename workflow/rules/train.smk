@@ -1,6 +1,9 @@
 # Data, training and scoring: one job per data set (prepare) and per run (train, score).
 
 
+RUN = scales.run_dir(RESULTS, "{dataset}", "{model}", "{m}", "{seed}")
+
+
 rule prepare:
     """Read every split once (generates synthetic data), build the primary metric's backbone."""
     output:
@@ -29,8 +32,8 @@ rule train:
     input:
         RESULTS / "prepared" / "{dataset}.json",
     output:
-        model=RESULTS / "runs" / "{dataset}" / "{model}" / "m{m}" / "seed{seed}" / "model.pt",
-        summary=RESULTS / "runs" / "{dataset}" / "{model}" / "m{m}" / "seed{seed}" / "summary.json",
+        model=RUN / "model.pt",
+        summary=RUN / "summary.json",
     log:
         RESULTS / "logs" / "train" / "{dataset}" / "{model}_m{m}_seed{seed}.log",
     benchmark:
@@ -50,10 +53,10 @@ rule train:
 rule score:
     """The data set's primary score, KDE (synthetic) and NAC, with their sample counts, into scores.json."""
     input:
-        model=RESULTS / "runs" / "{dataset}" / "{model}" / "m{m}" / "seed{seed}" / "model.pt",
+        model=RUN / "model.pt",
         prepared=RESULTS / "prepared" / "{dataset}.json",
     output:
-        RESULTS / "runs" / "{dataset}" / "{model}" / "m{m}" / "seed{seed}" / "scores.json",
+        RUN / "scores.json",
     log:
         RESULTS / "logs" / "score" / "{dataset}" / "{model}_m{m}_seed{seed}.log",
     benchmark:

@@ -18,13 +18,8 @@ from matplotlib.ticker import EngFormatter, MaxNLocator
 from maae import io
 from maae.kinds import MODEL_KINDS
 from maae.report import fmt, reference, stats
-from maae.report.aggregate import (
-    capacity,
-    planned_runs,
-    read_results,
-    run_dir,
-    unavailable_reason,
-)
+from maae.report.aggregate import capacity, planned_runs, read_results, unavailable_reason
+from maae.scales import run_dir
 
 MODEL_LABELS = {name: k.label for name, k in MODEL_KINDS.items()}
 COLORS = {name: k.colour for name, k in MODEL_KINDS.items()} | {"m_active": "tab:green"}
