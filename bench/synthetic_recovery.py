@@ -5,8 +5,9 @@ Fréchet distance between 10,000 generated and the 10,000 test points (paper foo
 raw d-dim data) and the wall time of each run. ``make demo`` runs the default: n = 8, m = 16 and
 24, seeds 0-2, 20,000 iterations per run, two runs at a time on one thread each.
 
-The hyper-parameters are the library defaults (the authors' script) except four, changed so that
-a 20,000-iteration CPU run can do what a 500,000-iteration one does (README, "Synthetic data"):
+The hyper-parameters are the cpu scale's synthetic recipe, read from config/cpu.yaml (one recipe, one
+place): the library defaults (the authors' script) except four, changed so that a 20,000-iteration CPU
+run can do what a 500,000-iteration one does (README, "Synthetic data"):
 - lambda1 = 30 (not 1000): with the reconstruction averaged over the 128 data dimensions, 1000
   lets the reconstruction term drown the Wasserstein term of L_mask and the mask stops at m_A 11-13
   (Synthetic8, m = 24); 100 suffices at n = 8 and 16 but stalls at m_A 6-7 at n = 4, where 30
@@ -32,6 +33,7 @@ from pathlib import Path
 import numpy as np
 import torch
 
+from maae import scales
 from maae.config import RunConfig, parse_override
 from maae.data import load_split
 from maae.kinds import MODEL_KINDS
@@ -42,7 +44,7 @@ from maae.scales import run_dir
 from maae.train import train
 
 REPO = Path(__file__).resolve().parents[1]
-CPU_RECIPE = {"model.lambda1": 30.0, "train.lr_mask": 5e-3, "train.rmsprop_init": 0.0}
+RECIPE = REPO / "config" / "cpu.yaml"  # the recipe's one home: the run: section of its synthetic8
 
 
 def run_config(
@@ -53,27 +55,21 @@ def run_config(
     steps: int,
     root: str,
     bf16: bool = False,
-    lambda1: float = CPU_RECIPE["model.lambda1"],
+    lambda1: float | None = None,
 ) -> RunConfig:
-    recipe = CPU_RECIPE | {"model.lambda1": lambda1}
-    return RunConfig().replace(
-        **recipe,
-        **{
-            "train.bf16": bf16,
-            "data.name": "synthetic",
-            "data.n": n,
-            "data.root": root,
-            "model.m": m,
-            "model.kind": model,
-            "train.steps": steps,
-            "train.seed": seed,
-            "train.threads": 1,
-            "train.progress": "none",
-            "train.lambda3_interval": max(1, steps // 20),
-            "train.log_every": max(1, steps // 100),
-            "train.checkpoint_every": max(1, steps // 10),
-        },
-    )
+    """The cpu scale's synthetic run (its recipe, schedules as fractions of the run) at this n and length."""
+    scale = scales.load(RECIPE)
+    entry = scale["datasets"]["synthetic8"]
+    entry["data"], entry["steps"] = {"name": "synthetic", "n": n, "root": root}, steps
+    values = scales.run_overrides(scale, "synthetic8", model, m, seed) | {
+        "train.bf16": bf16,
+        "train.progress": "none",
+        "train.log_every": max(1, steps // 100),
+        "train.checkpoint_every": max(1, steps // 10),
+    }
+    if lambda1 is not None:
+        values["model.lambda1"] = lambda1
+    return RunConfig().replace(**values)
 
 
 def one_run(args: tuple[RunConfig, str, int]) -> dict:
@@ -116,7 +112,7 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("--out", type=Path, default=REPO / "results" / "synthetic_recovery")
     p.add_argument("--data-root", default=str(REPO / "data"))
     p.add_argument("--bf16", action="store_true", help="bfloat16 autocast (runs go under OUT/bf16/)")
-    p.add_argument("--lambda1", type=float, default=CPU_RECIPE["model.lambda1"], help="lambda1 of L_mask")
+    p.add_argument("--lambda1", type=float, help="lambda1 of L_mask (default: the recipe's)")
     p.add_argument(
         "--set", action="append", default=[], metavar="KEY=VALUE", help="another maae.config override"
     )

@@ -161,7 +161,20 @@ def run_overrides(cfg: dict[str, Any], dataset: str, model: str, m: int, seed: i
     )
     values.update(cfg["run"])
     values.update(info["run"])
-    return values
+    return {key: _of_steps(key, value, info["steps"]) for key, value in values.items()}
+
+
+def _of_steps(key: str, value: Any, steps: int) -> Any:
+    """A ``run:`` value ``{of_steps: f}``: f of the run's steps, rounded (at least 1), so a schedule
+    written once (the recipe's lambda3 doubling every 5% of the run) scales with the run's length."""
+    if not isinstance(value, dict):
+        return value
+    fraction = value.get("of_steps")
+    if set(value) != {"of_steps"} or isinstance(fraction, bool) or not isinstance(fraction, int | float):
+        raise ConfigError(f"{key}: expected a value or {{of_steps: a fraction of the steps}}, got {value}")
+    if not 0 < fraction <= 1:
+        raise ConfigError(f"{key}: of_steps must be in (0, 1], got {fraction}")
+    return max(1, round(fraction * steps))
 
 
 def run_config(cfg: dict[str, Any], dataset: str, model: str, m: int, seed: int) -> RunConfig:

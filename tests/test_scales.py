@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import copy
+import re
 from pathlib import Path
 
 import pytest
@@ -209,3 +210,22 @@ def test_run_dir_keeps_grid_runs_in_place_and_gives_a_variant_its_segment() -> N
     assert scales.run_dir("res", "{dataset}", "{model}", "{m}", "{seed}").as_posix() == (
         "res/runs/{dataset}/{model}/m{m}/seed{seed}"
     )
+
+
+def test_a_step_count_as_a_fraction_of_the_run() -> None:
+    """The recipe's lambda3 doubling every 5% of the run: 500 of cpu's 10,000 steps, 15 of smoke's 300."""
+    for name, interval in (("cpu", 500), ("smoke", 15)):
+        cfg = scales.load(Path("config") / f"{name}.yaml")
+        assert scales.run_config(cfg, "synthetic8", "maae", 16, 0).train.lambda3_interval == interval
+
+
+@pytest.mark.parametrize(
+    ("value", "named"),
+    [({"of_steps": 0}, "of_steps must be in (0, 1]"), ({"of_steps": 0.1, "x": 1}, "expected a value or")],
+)
+def test_bad_fraction_of_steps_named(value: dict, named: str) -> None:
+    cfg = scales.load(Path("config/smoke.yaml"))
+    cfg["datasets"]["synthetic8"]["run"]["train.lambda3_interval"] = value
+    where = r"datasets\.synthetic8: train\.lambda3_interval: "
+    with pytest.raises(ConfigError, match=where + re.escape(named)):
+        scales.check(cfg)
