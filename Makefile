@@ -25,8 +25,16 @@ venv: $(VENV)/.installed
 cpu: venv
 	$(SNAKEMAKE) --configfile=config/cpu.yaml all
 
+# the sensitivity study at the cpu scale (not part of all; README "Is MaskAAE fragile?")
+cpu-study: venv
+	$(SNAKEMAKE) --configfile=config/cpu.yaml sensitivity
+
 smoke: venv
 	$(SNAKEMAKE) --configfile=config/smoke.yaml all
+
+# the sensitivity study in miniature (every study rule; README "Is MaskAAE fragile?")
+smoke-study: venv
+	$(SNAKEMAKE) --configfile=config/smoke.yaml sensitivity
 
 paper-plan: venv
 	$(VENV)/bin/snakemake -n --configfile=config/paper.yaml all

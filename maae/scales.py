@@ -45,6 +45,9 @@ def validate(cfg: dict[str, Any]) -> dict[str, Any]:
             info["m"].setdefault("step", 1)
             info["m"].setdefault("extra", [])
     check(cfg)
+    from maae import studies  # studies composes runs with this module
+
+    studies.check(cfg)
     return cfg
 
 
@@ -147,21 +150,35 @@ def data_config(cfg: dict[str, Any], dataset: str) -> dict[str, Any]:
 def run_overrides(cfg: dict[str, Any], dataset: str, model: str, m: int, seed: int) -> dict[str, Any]:
     """Every maae.config value the scale sets for one run, as dotted keys (later entries win)."""
     info = cfg["datasets"][dataset]
-    values: dict[str, Any] = {f"data.{k}": v for k, v in data_config(cfg, dataset).items()}
+    return compose(cfg, data_config(cfg, dataset), info["steps"], [cfg["run"], info["run"]], model, m, seed)
+
+
+def compose(
+    cfg: dict[str, Any],
+    data: dict[str, Any],
+    steps: int,
+    sections: list[dict[str, Any]],
+    model: str,
+    m: int,
+    seed: int,
+) -> dict[str, Any]:
+    """One run's dotted maae.config values: its data, identity and length, then each ``run:``-style
+    section in turn (later wins); ``{of_steps: f}`` values resolve against the run's final length."""
+    values: dict[str, Any] = {f"data.{k}": v for k, v in data.items()}
     values.update(
         {
             "model.m": m,
             "model.kind": model,
-            "train.steps": info["steps"],
+            "train.steps": steps,
             "train.seed": seed,
             "train.threads": cfg["threads"],
             "train.device": cfg["device"],
             "train.progress": "log",
         }
     )
-    values.update(cfg["run"])
-    values.update(info["run"])
-    return {key: _of_steps(key, value, info["steps"]) for key, value in values.items()}
+    for section in sections:
+        values.update(section)
+    return {key: _of_steps(key, value, values["train.steps"]) for key, value in values.items()}
 
 
 def _of_steps(key: str, value: Any, steps: int) -> Any:

@@ -7,6 +7,7 @@ seed share its data draw and initialisation, so they are not independent: the se
 that records how it was made. ``decide`` turns an interval into pass, fail or inconclusive against the
 claim's tolerance region; ``seeds_to_decide`` says how many seeds would likely settle an inconclusive one.
 ``stable_since`` and ``settled`` gate claims about the final mask to runs whose m_A stopped moving.
+``proportion`` is the interval of a fraction of runs (a study's share of runs that find n), exact.
 """
 
 from __future__ import annotations
@@ -199,6 +200,33 @@ def settled(since: float | None, steps: int, final_fraction: float) -> bool:
     if since is None or math.isnan(since):
         return False
     return since <= (1 - final_fraction) * steps
+
+
+PROPORTION_METHOD = "Clopper-Pearson exact interval (scipy.stats.binomtest)"
+
+
+def proportion(successes: int, runs: int, confidence: float = 0.95) -> Interval:
+    """The fraction of ``runs`` that succeeded, with its exact binomial interval. Each run (a seed at one
+    setting and n) is one independent Bernoulli draw, so no resampling is needed: the exact interval is
+    defined for the few runs a study has, where a bootstrap of three 0/1 values collapses to a point."""
+    if not 0 <= successes <= runs or runs < 1:
+        raise ValueError(f"{successes} successes of {runs} runs")
+    ci = scipy_stats.binomtest(successes, runs).proportion_ci(confidence_level=confidence, method="exact")
+    return Interval(successes / runs, float(ci.low), float(ci.high), runs, confidence, PROPORTION_METHOD, 0)
+
+
+def runs_to_decide(share: Interval, threshold: float, cap: int = 200) -> int | None:
+    """Runs at the observed share that would put its exact interval wholly on one side of ``threshold``;
+    None when it already is, when the share equals the threshold, or beyond ``cap``."""
+    if share.low is None or share.high is None or share.high < threshold or share.low >= threshold:
+        return None
+    if share.estimate == threshold:
+        return None
+    for runs in range(share.seeds + 1, cap + 1):
+        iv = proportion(round(share.estimate * runs), runs, share.confidence)
+        if iv.high < threshold or iv.low >= threshold:
+            return runs
+    return None
 
 
 def settings(reference: Mapping[str, Any]) -> dict[str, Any]:

@@ -15,7 +15,7 @@ sys.path.insert(0, str(ROOT / "workflow" / "scripts"))
 
 import stale_locks  # noqa: E402
 
-from maae import scales  # noqa: E402
+from maae import scales, studies  # noqa: E402
 from maae.config import ConfigError  # noqa: E402
 from maae.kinds import MODEL_KINDS  # noqa: E402
 from maae.train import folder_conflict  # noqa: E402
@@ -56,6 +56,8 @@ wildcard_constraints:
     model="|".join(MODEL_KINDS),
     m=r"\d+",
     seed=r"\d+",
+    study=r"[A-Za-z0-9_]+",
+    setting=r"[A-Za-z0-9_.+=-]+",
 
 
 # After a Snakemake process was killed (SIGKILL, a lost machine), the same command must not need --unlock:
@@ -317,4 +319,45 @@ def page_report(folder, name):
         "Naive searches",
         {"search": name, **data_labels([name])},
         rst_text(f"{what} {scale_text([name])}"),
+    )
+
+
+# Study runs (rules/studies.smk): each in its variant folder, checked like a grid run's.
+STUDY_RUN = scales.run_dir(RESULTS, "{dataset}", "{model}", "{m}", "{seed}", "{study}~{setting}")
+STUDY_OUT = RESULTS / "studies" / "{study}"
+
+
+def study_run(wildcards):
+    """The planned study run these wildcards name; an error for one the study does not plan."""
+    for run in studies.runs(config, wildcards.study):
+        if (run.setting, run.dataset, run.model, str(run.m), str(run.seed)) == (
+            wildcards.setting,
+            wildcards.dataset,
+            wildcards.model,
+            wildcards.m,
+            wildcards.seed,
+        ):
+            return run
+    raise WorkflowError(f"study {wildcards.study} plans no run {dict(wildcards)}")
+
+
+def checked_study_args(wildcards):
+    """As checked_run_args: a study run folder whose config.json is another run is refused at planning."""
+    run = study_run(wildcards)
+    cfg = studies.run_config(config, run.study, run.setting, run.n, run.model, run.seed)
+    conflict = folder_conflict(run.folder(RESULTS), cfg)
+    if conflict:
+        raise WorkflowError(f"run folder refused: {conflict} (restore its config.json, or delete the folder)")
+    return set_args(studies.run_overrides(config, run.study, run.setting, run.n, run.model, run.seed))
+
+
+def study_files(name, filename):
+    return [run.folder(RESULTS) / filename for run in studies.runs(config, name)]
+
+
+def study_score_args(wildcards):
+    opts = studies.score_options(config, wildcards.study)
+    return (
+        f"--metrics {','.join(opts.metrics)} --n-samples {opts.n_samples} --n-real {opts.n_real} "
+        f"--cache-dir {shlex.quote(opts.cache_dir)} --device {opts.device}"
     )

@@ -1,0 +1,109 @@
+"""maae.report.study on fabricated study runs: shares with exact intervals, per-axis verdicts by the
+pre-registered rule (robust, sensitive, inconclusive; far values shown, not judged), the named settings."""
+
+from __future__ import annotations
+
+import math
+from pathlib import Path
+
+import pandas as pd
+import pytest
+
+from maae import scales, studies
+from maae.report import stats, study
+from maae.report.reference import load as load_reference
+
+REF = load_reference()
+CPU = scales.load(Path("config/cpu.yaml"))
+
+
+def fabricated(found: dict[str, int], settled: bool = True) -> pd.DataFrame:
+    """Every run of the cpu study; at a setting named in ``found``, that many of its 9 MAAE runs (3 n x
+    3 seeds, in order) end at m_A = n, the rest at n + 3; elsewhere all find n."""
+    rows = []
+    count: dict[str, int] = {}
+    for run in studies.runs(CPU, "sensitivity"):
+        s = studies.setting(CPU["studies"]["sensitivity"], run.setting)
+        k = count.get(run.setting, 0)
+        hit = run.model == "wae" or k < found.get(run.setting, 9)
+        if run.model != "wae":
+            count[run.setting] = k + 1
+        m_active = run.m if run.model == "wae" else (run.n if hit else run.n + 3)
+        value = None if s.axis is None else studies.label(s.value)
+        found_n = settled and run.model != "wae" and hit
+        rows.append(
+            {
+                "setting": run.setting, "axis": s.axis, "value": value,
+                "n": run.n, "m": run.m, "model": run.model, "seed": run.seed, "m_active": m_active,
+                "offset": m_active - run.n, "settled": settled, "found": found_n,
+                "fd_raw": 1.0 if run.model == "maae" else 2.0, "steps": 10000,
+            }
+        )  # fmt: skip
+    return pd.DataFrame(rows)
+
+
+def verdict_of(runs: pd.DataFrame, axis: str) -> dict:
+    return next(v for v in study.verdicts(CPU, "sensitivity", runs, REF) if v["axis"] == axis)
+
+
+def test_exact_share_intervals() -> None:
+    none = stats.proportion(0, 3)
+    assert none.estimate == 0 and none.low == 0 and none.high == pytest.approx(1 - 0.025 ** (1 / 3))
+    assert stats.proportion(9, 9).low == pytest.approx(0.025 ** (1 / 9))
+    with pytest.raises(ValueError):
+        stats.proportion(4, 3)
+
+
+def test_every_axis_robust_when_every_run_finds_n() -> None:
+    verdicts = study.verdicts(CPU, "sensitivity", fabricated({}), REF)
+    assert {v["verdict"] for v in verdicts} == {"robust"}
+
+
+def test_a_judged_value_clearly_below_makes_the_axis_sensitive() -> None:
+    v = verdict_of(fabricated({"lambda1=100": 3}), "lambda1")  # 3 of 9: interval [0.07, 0.70], below 0.8
+    assert v["verdict"] == "sensitive"
+
+
+def test_a_value_beyond_the_factor_is_shown_not_judged() -> None:
+    v = verdict_of(fabricated({"lambda1=1000": 0, "lr_mask=0.0005": 0}), "lambda1")
+    assert v["verdict"] == "robust"
+    far = next(r for r in v["values"] if r["value"] == "1000")
+    assert not far["judged"] and far["share"].estimate == 0
+    assert verdict_of(fabricated({"lr_mask=0.0005": 0}), "lr_mask")["verdict"] == "robust"
+    judged = {r["value"]: r["judged"] for r in verdict_of(fabricated({}), "lambda3_interval")["values"]}
+    assert judged == {"base": True, "0.025ofsteps": True, "0.1ofsteps": True, "default": False}  # 4R: shown
+
+
+def test_a_categorical_axis_judges_every_value() -> None:
+    assert verdict_of(fabricated({"recon=l2": 0}), "recon")["verdict"] == "sensitive"
+    assert verdict_of(fabricated({"rmsprop_init=1": 0}), "rmsprop_init")["verdict"] == "sensitive"
+
+
+def test_a_share_below_the_bar_whose_interval_reaches_it_is_inconclusive() -> None:
+    v = verdict_of(fabricated({"lambda1=10": 6}), "lambda1")  # 6 of 9: interval [0.30, 0.93]
+    assert v["verdict"] == "inconclusive" and v["runs_to_decide"] > 9
+
+
+def test_a_base_that_fails_fails_every_axis_it_anchors() -> None:
+    verdicts = study.verdicts(CPU, "sensitivity", fabricated({"base": 0}), REF)
+    assert {v["verdict"] for v in verdicts} == {"sensitive"}
+
+
+def test_a_moving_mask_finds_nothing() -> None:
+    runs = fabricated({}, settled=False)
+    assert not runs["found"].any()
+    cells = study.cells(runs, REF)
+    assert (cells["share"] == 0).all() and (cells["settled"] == 0).all()
+
+
+def test_cells_and_the_report_say_what_each_named_setting_found() -> None:
+    runs = fabricated({"authors": 0, "paper": 4})
+    cells = study.cells(runs, REF)
+    base = cells[(cells["setting"] == "base") & (cells["n"] == 8)].iloc[0]
+    assert (base["runs"], base["found"], base["m"], base["wae_fd_raw"]) == (3, 3, 16, 2.0)
+    runs["code_version"], runs["n_generated"], runs["n_real"] = "abc", 5000, 5000
+    text = study.render({**CPU}, "sensitivity", runs, REF)
+    assert "**authors** does not find n: 0 of 9 runs" in text
+    assert "**paper** finds n in some runs: 4 of 9 runs" in text
+    assert "**base** finds n: 9 of 9 runs" in text and "written before the run" in text
+    assert not math.isnan(base["fd_raw"])
