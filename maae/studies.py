@@ -19,7 +19,7 @@ from typing import Any
 from maae.config import ConfigError, RunConfig
 from maae.kinds import MODEL_KINDS
 from maae.metrics.options import ScoreOptions
-from maae.scales import cache_dir, compose, data_config, results_root, run_dir
+from maae.scales import cache_dir, compose, results_root, run_dir
 
 BASE = "base"
 _LABEL = re.compile(r"^[A-Za-z0-9_.+=-]+$")  # a setting's name is a path segment and a wildcard value
@@ -100,6 +100,13 @@ def dataset_name(n: int) -> str:
     return f"synthetic{n}"
 
 
+def n_of(dataset: str) -> int:
+    """The n of a study's data set name (synthetic<n>)."""
+    if not (dataset.startswith("synthetic") and dataset[len("synthetic") :].isdigit()):
+        raise ConfigError(f"{dataset!r} is not a study's data set name (synthetic<n>)")
+    return int(dataset[len("synthetic") :])
+
+
 def capacity(study: dict[str, Any], n: int) -> int:
     """The study's spare capacity at n: m = m_per_n * n, rounded."""
     return max(1, round(study["m_per_n"] * n))
@@ -118,7 +125,8 @@ def runs(cfg: dict[str, Any], name: str) -> list[StudyRun]:
 
 
 def study_data(cfg: dict[str, Any], name: str, n: int) -> dict[str, Any]:
-    """Synthetic-n with the study's data options, generated where the grid's synthetic data are."""
+    """Synthetic-n with the study's data options, generated where the grid's synthetic data are (one cache
+    file per set of options, so a grid data set with other options never shares the study's)."""
     root = str(results_root(cfg) / "data")
     return {"name": "synthetic", "n": n, **cfg["studies"][name]["data"], "root": root}
 
@@ -174,13 +182,6 @@ def check(cfg: dict[str, Any]) -> None:
                     run_config(cfg, name, s.name, study["n"][0], model, study["seeds"][0])
             except ConfigError as err:
                 raise ConfigError(f"{at}: {err}") from None
-        for n in study["n"]:
-            grid = dataset_name(n) in cfg["datasets"]
-            if grid and data_config(cfg, dataset_name(n)) != study_data(cfg, name, n):
-                raise ConfigError(
-                    f"{where}.data: Synthetic-{n} differs from the scale's data set {dataset_name(n)} "
-                    f"({cfg['datasets'][dataset_name(n)]['data']}), whose files it would share"
-                )
 
 
 def _key_of(s: Setting) -> str:

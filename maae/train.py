@@ -490,21 +490,23 @@ def _format_row(row: dict[str, Any], steps: int) -> str:
 
 
 def folder_conflict(out_dir: str | Path, cfg: RunConfig) -> str | None:
-    """Why the run folder's config.json is not the run ``cfg`` describes (the first differing key, named),
-    or None when it is (or there is no config.json yet). The workflow asks this before planning a run."""
+    """Why the run folder's config.json is not the run ``cfg`` describes (every differing key, named), or
+    None when it is (or there is no config.json yet). The workflow asks this before planning a run. One
+    change may move several keys (the steps, and a schedule written as a fraction of them)."""
     path = Path(out_dir) / "config.json"
     if not path.exists():
         return None
     mine, theirs = resolve(cfg).to_dict(), json.loads(path.read_text())
+    differ = []
     for section in ("data", "model", "train"):
         ours, old = mine[section], theirs.get(section, {})
         for key in sorted((set(ours) | set(old)) - _RESUMABLE_KEYS):
             if ours.get(key) != old.get(key):
-                return (
+                differ.append(
                     f"{section}.{key}: {out_dir} holds a run with {old.get(key)!r}, "
-                    f"this config says {ours.get(key)!r}; use another output folder"
+                    f"this config says {ours.get(key)!r}"
                 )
-    return None
+    return "; ".join(differ) + "; use another output folder" if differ else None
 
 
 def train(cfg: RunConfig, out_dir: str | Path, train_data: torch.Tensor | None = None) -> dict[str, Any]:

@@ -65,7 +65,6 @@ def _with(change: dict) -> dict:
         ({"axes": {"l": {"key": "model.lambda1", "values": [10, 10.0]}}}, "appears twice"),
         ({"settings": {"base": {}}}, "studies.sensitivity.settings.base"),
         ({"models": ["mae"]}, "studies.sensitivity.models.0"),
-        ({"data": {"n_train": 500}}, "studies.sensitivity.data: Synthetic-8 differs"),
         ({"axes": {"x": {"key": "train.lambda3_interval", "values": [{"of_steps": 2}]}}}, "of_steps must be"),
     ],
 )

@@ -13,7 +13,7 @@ use rule prepare as prepare_study with:
         RESULTS / "benchmarks" / "studies" / "{study}" / "prepare" / "{dataset}.tsv"
     params:
         sets=lambda w: set_args(
-            {f"data.{k}": v for k, v in studies.study_data(config, w.study, int(w.dataset[9:])).items()}
+            {f"data.{k}": v for k, v in studies.study_data(config, w.study, studies.n_of(w.dataset)).items()}
         ),
         metric="fd_raw",
         cache=scales.cache_dir(config),
