@@ -264,10 +264,27 @@ def _m_active_part(inp: Inputs, name: str, s: dict[str, Any]) -> Part:
     return Part(name, "pass", why, evidence, samples)
 
 
+def _scoped(inp: Inputs, scope: dict[str, Any]) -> dict[str, tuple[int, str]]:
+    """A claim's data sets and the m each is judged at, as the reference file scopes them: ``synthetic: n``
+    is every synthetic data set of the scale at its own n; a data set key maps to the path of the paper's
+    number in the reference file (e.g. figures.fig4c.wae_best_m)."""
+    out: dict[str, tuple[int, str]] = {}
+    for key, where in scope.items():
+        if key == "synthetic":
+            if where != "n":
+                raise ValueError(f"synthetic: {where!r}: synthetic data sets are scoped by their n")
+            out |= {name: (int(inp.manifest["datasets"][name]["n"]), "n") for name in _synthetic(inp)}
+        else:
+            value: Any = inp.reference
+            for part in str(where).split("."):
+                value = value[part]
+            out[key] = (int(value), f"the paper's, {where}")
+    return out
+
+
 def wae_u_shape(inp: Inputs) -> list[Part]:
     s = inp.settings("wae_u_shape")
-    targets = {name: (int(inp.manifest["datasets"][name]["n"]), "n") for name in _synthetic(inp)}
-    targets["mnist"] = (int(inp.reference["figures"]["fig4c"]["wae_best_m"]), "the paper's best m on MNIST")
+    targets = _scoped(inp, s["targets"])
     return [
         coverage(inp, name) or _u_shape_part(inp, name, target, what, s)
         for name, (target, what) in targets.items()
@@ -356,8 +373,7 @@ def _u_shape_part(inp: Inputs, name: str, target: int, what: str, s: dict[str, A
 
 def maae_flat_wae_worsens(inp: Inputs) -> list[Part]:
     s = inp.settings("maae_flat_wae_worsens")
-    starts = {name: (int(inp.manifest["datasets"][name]["n"]), "n") for name in _synthetic(inp)}
-    starts["mnist"] = (int(inp.reference["figures"]["fig4c"]["maae_flat_from_m"]), "the paper's m0 on MNIST")
+    starts = _scoped(inp, s["from_m"])
     return [
         coverage(inp, name) or _flat_part(inp, name, m0, what, "score", s["relative"], 0.0)
         for name, (m0, what) in starts.items()
@@ -548,23 +564,22 @@ def _seeds_needed(interval: Interval, low: float | None, high: float | None) -> 
 
 def mnist_m_active_band(inp: Inputs) -> list[Part]:
     s = inp.settings("mnist_m_active_band")
-    missing = coverage(inp, "mnist")
-    if missing:
-        return [missing]
-    runs, moving = _settled_masks(inp, inp.select("mnist", "maae").dropna(subset=["m_active"]))
+    return [coverage(inp, name) or _band_part(inp, name, s) for name in s["datasets"]]
+
+
+def _band_part(inp: Inputs, name: str, s: dict[str, Any]) -> Part:
+    runs, moving = _settled_masks(inp, inp.select(name, "maae").dropna(subset=["m_active"]))
     moving = moving[moving["m"] >= s["from_m"]]
     note = _moving_note(inp, moving)
     judged = runs[runs["m"] >= s["from_m"]]
     ms = sorted(set(judged["m"]))
     if len(ms) < s["min_m_values"]:
-        return [
-            Part(
-                "mnist",
-                "not_run",
-                f"too few settled MAAE m values ≥ {s['from_m']} to judge a band: need "
-                f"{s['min_m_values']}, have m = {_ms(ms)}{note}",
-            )
-        ]
+        return Part(
+            name,
+            "not_run",
+            f"too few settled MAAE m values ≥ {s['from_m']} to judge a band: need "
+            f"{s['min_m_values']}, have m = {_ms(ms)}{note}",
+        )
     lo, hi = int(judged["m_active"].min()), int(judged["m_active"].max())
     paper_lo, paper_hi = inp.reference["figures"]["fig4c"]["maae_m_active_range"]
     evidence = {
@@ -583,7 +598,7 @@ def mnist_m_active_band(inp: Inputs) -> list[Part]:
     status = "fail" if hi - lo > s["width"] else "inconclusive" if not moving.empty else "pass"
     if status == "inconclusive":
         says += f", but {len(moving)} more still moving"
-    return [Part("mnist", status, says + note, evidence, _samples(judged))]
+    return Part(name, status, says + note, evidence, _samples(judged))
 
 
 def naive_search_cost(inp: Inputs) -> list[Part]:
