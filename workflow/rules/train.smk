@@ -61,6 +61,7 @@ rule score:
         RESULTS / "logs" / "score" / "{dataset}" / "{model}_m{m}_seed{seed}.log",
     benchmark:
         RESULTS / "benchmarks" / "score" / "{dataset}" / "{model}_m{m}_seed{seed}.tsv"
+    priority: 1  # scored as soon as trained: a cut-short run leaves finished runs, not unscored ones
     conda:
         ENV
     threads: config["threads"]
