@@ -6,27 +6,28 @@ as in the authors' script; the WAE-GAN's is Tolstikhin et al.'s (``iteration``).
 pure functions of the iteration (maae.schedules). All randomness after initialisation (batches,
 prior draws, GP interpolation weights) comes from one CPU generator whose state is checkpointed, so
 a killed run that is started again ends with the same weights as one that never stopped.
+
+Four parts with one job each: ``TrainingState`` (model, optimisers, generator, step; save and restore),
+``iteration`` (Algorithm 2, once), ``maae.run_folder.RunFolder`` (the folder contract) and ``train_loop``
+(iterations until the end, logging, checkpoints, the summary); ``train`` puts them together for one run.
 """
 
 from __future__ import annotations
 
 import contextlib
-import csv
 import dataclasses
-import json
 import logging
 import sys
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
-from io import StringIO
 from pathlib import Path
-from typing import IO, Any
+from typing import Any
 
 import torch
 from torch import nn
 
-from maae import io, provenance
+from maae import provenance
 from maae.config import ConfigError, RunConfig, resolve
 from maae.data import data_shape, load_split, to_model_input
 from maae.kinds import kind
@@ -42,13 +43,12 @@ from maae.losses import (
 )
 from maae.model import MaskAAE, build_model
 from maae.optim import Adam, RMSProp
+from maae.run_folder import RunFolder
 from maae.schedules import lambda3_at, loss_scale_at, lr_factor_at, make_schedule
 
 log = logging.getLogger("maae.train")
 
 LOSS_NAMES = ("loss_ae", "loss_dm", "loss_gen", "loss_mask")
-# Options that may change between a killed run and its resumption without changing the result.
-_RESUMABLE_KEYS = {"device", "threads", "progress", "root"}
 
 
 class NonFiniteLossError(RuntimeError):
@@ -280,194 +280,106 @@ def _mask_step(
     return {"loss_mask": loss.detach()}
 
 
-# ---- the run folder and the loop ----------------------------------------------------------------
+# ---- the loop ---------------------------------------------------------------------------------------
 
 
-class Trainer:
-    """Trains one MAAE or WAE into ``out_dir`` (the one-folder-per-run contract)."""
-
-    def __init__(self, cfg: RunConfig, out_dir: str | Path, train_data: torch.Tensor | None = None):
-        self.cfg = resolve(cfg)
-        self.out = Path(out_dir)
-        self.ckpt_dir = self.out / "checkpoints"
-        self.device = pick_device(self.cfg.train.device)
-        if self.cfg.train.threads:
-            torch.set_num_threads(self.cfg.train.threads)
-        self.schedule = make_schedule(self.cfg)
-        self.shape = data_shape(self.cfg.data)
-        self._train_data = train_data
-
-    def _check_folder(self) -> None:
-        """Refuse a folder that holds a different run; written only once data and model are ready,
-        so a start that fails (e.g. on missing data) leaves nothing that blocks the next one."""
-        path = self.out / "config.json"
-        if path.exists():
-            conflict = folder_conflict(self.out, self.cfg)
-            if conflict:
-                raise ConfigError(conflict)
-        else:
-            io.write_json(path, self.cfg.to_dict())
-
-    def _latest_checkpoint(self) -> dict[str, Any] | None:
-        for path in sorted(self.ckpt_dir.glob("step_*.pt"), reverse=True):
-            try:
-                return torch.load(path, map_location=self.device, weights_only=False)
-            except Exception as err:  # noqa: BLE001 - torch.load of a damaged file raises many types
-                log.warning("skipping unreadable checkpoint %s (%s)", path, err)
-        return None
-
-    def _save_checkpoint(self) -> None:
-        io.torch_save(self.ckpt_dir / f"step_{self.state.step:09d}.pt", self.state.state_dict())
-        for old in sorted(self.ckpt_dir.glob("step_*.pt"))[:-2]:
-            old.unlink(missing_ok=True)
-
-    def run(self) -> dict[str, Any]:
-        """Train to ``train.steps`` (resuming from the newest checkpoint) and write the run folder."""
-        code_version = provenance.code_version()  # at the start: the code that runs, not what came after
-        data = self._train_data if self._train_data is not None else load_split(self.cfg.data, "train")
-        data = data.to(self.device)
-        self.state = state = TrainingState(self.cfg, self.shape, self.device)
-        self.out.mkdir(parents=True, exist_ok=True)
-        self._check_folder()
-        saved = self._latest_checkpoint()
-        if saved is not None:
-            state.load_state_dict(saved)
-            log.info("resuming %s from step %d", self.out, state.step)
-        metrics = _MetricsLog(self.out / "metrics.csv", keep_until=state.step)
-        steps = self.cfg.train.steps
-        loss_names = self._loss_names
-        bad = torch.zeros(len(loss_names), dtype=torch.bool, device=self.device)
-        last_good = state.step
-        bar = _progress(self.cfg.train.progress, steps, state.step)
-        autocast = (
-            torch.autocast(self.device.type, dtype=torch.bfloat16)
-            if self.cfg.train.bf16
-            else contextlib.nullcontext()
-        )
-        state.model.train()
-        tick = time.perf_counter()
-        try:
-            while state.step < steps:
-                with autocast:
-                    out = iteration(state, state.draw(data))
-                losses = torch.stack([out[k] for k in loss_names]).float()
-                bad |= ~torch.isfinite(losses)
-                if bar is not None:
-                    bar.update(1)
-                at_log = state.step % self.schedule.log_every == 0 or state.step == steps
-                at_ckpt = state.step % self.schedule.checkpoint_every == 0 or state.step == steps
-                if at_log or at_ckpt:
-                    self._raise_if_bad(bad, last_good)
-                    now = time.perf_counter()
-                    state.train_seconds += now - tick
-                    tick = now
-                if at_log:
-                    row = self._log_row(out)
-                    metrics.append(row)
-                    if bar is None and self.cfg.train.progress != "none":
-                        print(_format_row(row, steps), file=sys.stderr, flush=True)
-                    elif bar is not None:
-                        bar.set_postfix(m_A=row["m_active"], omega=f"{row['omega']:.3g}")
-                if at_ckpt:
-                    self._save_checkpoint()
-                    last_good = state.step
-        finally:
+def train_loop(state: TrainingState, folder: RunFolder, data: torch.Tensor) -> dict[str, Any]:
+    """Algorithm 2 from the state's step to ``train.steps``: log, checkpoint and finish into ``folder``.
+    A non-finite loss stops the run at the next log or checkpoint, keeping the last good checkpoint."""
+    cfg = state.cfg
+    code_version = provenance.code_version()  # at the start: the code that runs, not what came after
+    schedule = make_schedule(cfg)
+    metrics = folder.metrics(keep_until=state.step)
+    steps = cfg.train.steps
+    names = loss_names(cfg)
+    bad = torch.zeros(len(names), dtype=torch.bool, device=state.device)
+    last_good = state.step
+    bar = _progress(cfg.train.progress, steps, state.step)
+    autocast = (
+        torch.autocast(state.device.type, dtype=torch.bfloat16)
+        if cfg.train.bf16
+        else contextlib.nullcontext()
+    )
+    state.model.train()
+    tick = time.perf_counter()
+    try:
+        while state.step < steps:
+            with autocast:
+                out = iteration(state, state.draw(data))
+            bad |= ~torch.isfinite(torch.stack([out[k] for k in names]).float())
             if bar is not None:
-                bar.close()
-            metrics.close()
-        return self._finish(code_version)
-
-    @property
-    def _loss_names(self) -> tuple[str, ...]:
-        """The losses this model has: a WAE has no L_mask."""
-        mk = kind(self.cfg.model.kind)
-        return ("loss_ae", "loss_dm") + ("loss_gen",) * mk.generator_step + ("loss_mask",) * mk.mask
-
-    def _raise_if_bad(self, bad: torch.Tensor, last_good: int) -> None:
-        if bool(bad.any()):
-            names = [n for n, b in zip(self._loss_names, bad.tolist(), strict=True) if b]
-            kept = (
-                f"the last good checkpoint (step {last_good}) is kept in {self.ckpt_dir}"
-                if last_good
-                else "no checkpoint had been written yet"
-            )
-            raise NonFiniteLossError(
-                f"non-finite {', '.join(names)} between steps {last_good} and {self.state.step}; {kept}"
-            )
-
-    def _log_row(self, out: dict[str, torch.Tensor]) -> dict[str, Any]:
-        state = self.state
-        mu = state.model.mu().detach().float().cpu()
-        row: dict[str, Any] = {"step": state.step, "train_seconds": round(state.train_seconds, 3)}
-        row.update({k: float(v) for k, v in out.items()})
-        row["lambda3"] = state.lambda3 if state.model.mask is not None else float("nan")
-        row["m_active"] = state.model.active_dimensions()
-        row.update({f"mu_{j}": float(v) for j, v in enumerate(mu)})
-        return row
-
-    def _finish(self, code_version: str) -> dict[str, Any]:
-        state = self.state
-        model_path = self.out / "model.pt"
-        io.torch_save(model_path, {"model": state.model.state_dict(), "config": self.cfg.to_dict()})
-        mu = state.model.mu().detach().float().cpu()
-        summary = {
+                bar.update(1)
+            at_log = state.step % schedule.log_every == 0 or state.step == steps
+            at_ckpt = state.step % schedule.checkpoint_every == 0 or state.step == steps
+            if at_log or at_ckpt:
+                _raise_if_bad(names, bad, last_good, state.step, folder)
+                now = time.perf_counter()
+                state.train_seconds += now - tick
+                tick = now
+            if at_log:
+                row = _log_row(state, out)
+                metrics.append(row)
+                if bar is None and cfg.train.progress != "none":
+                    print(_format_row(row, steps), file=sys.stderr, flush=True)
+                elif bar is not None:
+                    bar.set_postfix(m_A=row["m_active"], omega=f"{row['omega']:.3g}")
+            if at_ckpt:
+                folder.save_checkpoint(state.step, state.state_dict())
+                last_good = state.step
+    finally:
+        if bar is not None:
+            bar.close()
+        metrics.close()
+    mu = state.model.mu().detach().float().cpu()
+    return folder.finish(
+        state.model,
+        {
             "steps": state.step,
             "train_seconds": round(state.train_seconds, 3),
             "iterations_per_second": (
                 round(state.step / state.train_seconds, 3) if state.train_seconds else None
             ),
-            "device": provenance.device_name(self.device),
-            "versions": provenance.package_versions(),
+            "device": provenance.device_name(state.device),
             "code_version": code_version,
-            "model": self.cfg.model.kind,
-            "m": self.cfg.model.m,
+            "model": cfg.model.kind,
+            "m": cfg.model.m,
             "m_active": state.model.active_dimensions(),
             "mu": [round(float(v), 6) for v in mu],
-            "seed": self.cfg.train.seed,
-            "schedule": dataclasses.asdict(self.schedule),
-            "config": self.cfg.to_dict(),
-        }
-        io.write_json(self.out / "summary.json", summary)
-        return summary
+            "seed": cfg.train.seed,
+            "schedule": dataclasses.asdict(schedule),
+        },
+    )
 
 
-class _MetricsLog:
-    """metrics.csv, one row every log_every steps; on resume, rows past the checkpoint are dropped."""
+def loss_names(cfg: RunConfig) -> tuple[str, ...]:
+    """The losses a model kind has: a WAE has no L_mask."""
+    mk = kind(cfg.model.kind)
+    return ("loss_ae", "loss_dm") + ("loss_gen",) * mk.generator_step + ("loss_mask",) * mk.mask
 
-    def __init__(self, path: Path, keep_until: int):
-        self.path = path
-        self.file: IO[str] | None = None
-        self.writer: csv.DictWriter | None = None
-        if path.exists():
-            with path.open(newline="") as f:
-                reader = csv.DictReader(f)
-                fields = list(reader.fieldnames or [])
-                kept = [r for r in reader if int(r["step"]) <= keep_until]
-            if fields:
-                buf = StringIO()
-                writer = csv.DictWriter(buf, fieldnames=fields)
-                writer.writeheader()
-                writer.writerows(kept)
-                io.write_text(path, buf.getvalue())
-                self._open(fields, header=False)
-                return
-        path.unlink(missing_ok=True)
 
-    def _open(self, fields: list[str], header: bool) -> None:
-        self.file = self.path.open("a", newline="")
-        self.writer = csv.DictWriter(self.file, fieldnames=fields)
-        if header:
-            self.writer.writeheader()
+def _raise_if_bad(
+    names: tuple[str, ...], bad: torch.Tensor, last_good: int, step: int, folder: RunFolder
+) -> None:
+    if bool(bad.any()):
+        which = [n for n, b in zip(names, bad.tolist(), strict=True) if b]
+        kept = (
+            f"the last good checkpoint (step {last_good}) is kept in {folder.checkpoints}"
+            if last_good
+            else "no checkpoint had been written yet"
+        )
+        raise NonFiniteLossError(
+            f"non-finite {', '.join(which)} between steps {last_good} and {step}; {kept}"
+        )
 
-    def append(self, row: dict[str, Any]) -> None:
-        if self.writer is None:
-            self._open(list(row), header=True)
-        self.writer.writerow(row)
-        self.file.flush()
 
-    def close(self) -> None:
-        if self.file is not None:
-            self.file.close()
+def _log_row(state: TrainingState, out: dict[str, torch.Tensor]) -> dict[str, Any]:
+    mu = state.model.mu().detach().float().cpu()
+    row: dict[str, Any] = {"step": state.step, "train_seconds": round(state.train_seconds, 3)}
+    row.update({k: float(v) for k, v in out.items()})
+    row["lambda3"] = state.lambda3 if state.model.mask is not None else float("nan")
+    row["m_active"] = state.model.active_dimensions()
+    row.update({f"mu_{j}": float(v) for j, v in enumerate(mu)})
+    return row
 
 
 def _progress(mode: str, total: int, initial: int):
@@ -489,26 +401,19 @@ def _format_row(row: dict[str, Any], steps: int) -> str:
     return "  ".join(parts)
 
 
-def folder_conflict(out_dir: str | Path, cfg: RunConfig) -> str | None:
-    """Why the run folder's config.json is not the run ``cfg`` describes (every differing key, named), or
-    None when it is (or there is no config.json yet). The workflow asks this before planning a run. One
-    change may move several keys (the steps, and a schedule written as a fraction of them)."""
-    path = Path(out_dir) / "config.json"
-    if not path.exists():
-        return None
-    mine, theirs = resolve(cfg).to_dict(), json.loads(path.read_text())
-    differ = []
-    for section in ("data", "model", "train"):
-        ours, old = mine[section], theirs.get(section, {})
-        for key in sorted((set(ours) | set(old)) - _RESUMABLE_KEYS):
-            if ours.get(key) != old.get(key):
-                differ.append(
-                    f"{section}.{key}: {out_dir} holds a run with {old.get(key)!r}, "
-                    f"this config says {ours.get(key)!r}"
-                )
-    return "; ".join(differ) + "; use another output folder" if differ else None
-
-
 def train(cfg: RunConfig, out_dir: str | Path, train_data: torch.Tensor | None = None) -> dict[str, Any]:
-    """Train one run into ``out_dir``; returns its summary (also in summary.json)."""
-    return Trainer(cfg, out_dir, train_data).run()
+    """Train one run into ``out_dir`` (resuming from its newest checkpoint); returns its summary (also in
+    summary.json). The state, the folder and the loop are separate (TrainingState, RunFolder, train_loop)."""
+    cfg = resolve(cfg)
+    device = pick_device(cfg.train.device)
+    if cfg.train.threads:
+        torch.set_num_threads(cfg.train.threads)
+    data = train_data if train_data is not None else load_split(cfg.data, "train")
+    state = TrainingState(cfg, data_shape(cfg.data), device)
+    folder = RunFolder(out_dir, cfg)
+    folder.claim()
+    saved = folder.latest_checkpoint(device)
+    if saved is not None:
+        state.load_state_dict(saved)
+        log.info("resuming %s from step %d", folder.out, state.step)
+    return train_loop(state, folder, data.to(device))

@@ -18,7 +18,7 @@ import stale_locks  # noqa: E402
 from maae import scales, studies  # noqa: E402
 from maae.config import ConfigError  # noqa: E402
 from maae.kinds import MODEL_KINDS  # noqa: E402
-from maae.train import folder_conflict  # noqa: E402
+from maae.run_folder import folder_conflict  # noqa: E402
 
 try:
     scales.validate(config)  # what the schema cannot say: run overrides, figure m values, data set names
