@@ -1,8 +1,8 @@
 """Training-throughput benchmark: iterations per second, FLOPs and fraction of matmul peak.
 
 Times the library's own training iteration (``maae.train.iteration`` on a ``TrainingState``), driven
-the way ``Trainer.run`` drives it (fresh draws, optional bf16 autocast), so it measures whatever the
-trainer currently does. Nothing is written to disk except the optional ``--json`` file.
+the way ``maae.train.train_loop`` drives it (fresh draws, optional bf16 autocast), so it measures
+whatever the trainer currently does. Nothing is written to disk except the optional ``--json`` file.
 
     .venv/bin/python bench/bench_train.py                 # synthetic + mnist, 10 s each, 2 threads
     .venv/bin/python bench/bench_train.py --quick         # ~15 s smoke run
@@ -139,7 +139,7 @@ def make_state(cfg: RunConfig, data: torch.Tensor) -> tuple[TrainingState, torch
 
 
 def one_iteration(state: TrainingState, data: torch.Tensor, autocast) -> dict[str, torch.Tensor]:
-    """One step exactly as ``Trainer.run`` takes it (minus logging and checkpoints)."""
+    """One step exactly as ``maae.train.train_loop`` takes it (minus logging and checkpoints)."""
     with autocast():
         return iteration(state, state.draw(data))
 
