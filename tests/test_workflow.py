@@ -96,3 +96,21 @@ def test_the_study_plans_apart_from_the_grid(tmp_path: Path) -> None:
     (tmp_path / "data").rename(tmp_path / "data0")  # fake_data_root makes it again
     done = dry_run(tmp_path, "cpu", "all")
     assert done.returncode == 0 and "train_study" not in job_counts(done.stdout)
+
+
+@needs_snakemake
+def test_the_default_profile_runs_one_gpu_job_at_a_time(tmp_path: Path) -> None:
+    """Without a limit Snakemake would start every `gpu: 1` job at once on a one-GPU workstation; with the
+    default profile, four such jobs given four cores run one after another."""
+    (tmp_path / "Snakefile").write_text(
+        'rule all:\n    input: expand("o{i}.txt", i=range(4))\n'
+        'rule a:\n    output: "o{i}.txt"\n    resources: gpu=1\n'
+        '    shell: "date +%s.%N > {output}; sleep 1; date +%s.%N >> {output}"\n'
+    )
+    profile = ROOT / "workflow" / "profiles" / "default"
+    done = subprocess.run(
+        [SNAKEMAKE, "--cores", "4", "--profile", str(profile)], cwd=tmp_path, capture_output=True, text=True
+    )
+    assert done.returncode == 0, done.stderr[-2000:]
+    spans = sorted(tuple(map(float, (tmp_path / f"o{i}.txt").read_text().split())) for i in range(4))
+    assert all(end <= start for (_, end), (start, _) in zip(spans, spans[1:], strict=False))
