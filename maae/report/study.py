@@ -24,7 +24,6 @@ import pandas as pd
 import yaml
 
 from maae import io, studies
-from maae.config import RunConfig
 from maae.report import fmt, stats
 from maae.report.aggregate import run_row
 from maae.report.plots import study as plots
@@ -115,10 +114,9 @@ def cells(runs: pd.DataFrame, reference: dict[str, Any]) -> pd.DataFrame:
 
 
 def _resolved(cfg: dict[str, Any], name: str, setting: str, key: str) -> Any:
+    """The value a setting's runs train with for a dotted key (as the first n's run resolves it)."""
     study = cfg["studies"][name]
-    run = RunConfig().replace(
-        **studies.run_overrides(cfg, name, setting, study["n"][0], study["models"][0], 0)
-    )
+    run = studies.run_config(cfg, name, setting, study["n"][0], study["models"][0], 0)
     section, option = key.split(".", 1)
     return getattr(getattr(run, section), option)
 
@@ -137,12 +135,9 @@ def verdicts(cfg: dict[str, Any], name: str, runs: pd.DataFrame, reference: dict
         base = _resolved(cfg, name, studies.BASE, spec["key"])
         values = [(studies.BASE, "base", base)]
         values += [
-            (
-                f"{axis}={studies.label(v)}",
-                studies.label(v),
-                _resolved(cfg, name, f"{axis}={studies.label(v)}", spec["key"]),
-            )
-            for v in spec["values"]
+            (s.name, studies.label(s.value), _resolved(cfg, name, s.name, spec["key"]))
+            for s in studies.settings(study)
+            if s.axis == axis
         ]
         rows = []
         for setting, shown, resolved in values:
@@ -152,7 +147,9 @@ def verdicts(cfg: dict[str, Any], name: str, runs: pd.DataFrame, reference: dict
                 judged = True
             else:
                 judged = _positive(resolved) and max(resolved / base, base / resolved) <= rule["factor"]
-            rows.append({"value": shown, "resolved": resolved, "share": share, "judged": judged})
+            rows.append(
+                {"setting": setting, "value": shown, "resolved": resolved, "share": share, "judged": judged}
+            )
         judged = [r for r in rows if r["judged"]]
         below = [r for r in judged if r["share"].estimate < rule["share"]]
         if not below:

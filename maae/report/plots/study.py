@@ -63,7 +63,7 @@ def axes(cells: pd.DataFrame, verdicts: list[dict], title: str) -> Figure:
     fig.suptitle(title, fontsize=10)
     for k, v in enumerate(verdicts):
         ax = fig.add_subplot(rows, cols, k + 1)
-        settings = ["base", *(f"{v['axis']}={r['value']}" for r in v["values"][1:])]
+        settings = [r["setting"] for r in v["values"]]
         xs, numeric = _position([r["resolved"] for r in v["values"]])
         labels = [f"{r['value']}\n({fmt.value(r['resolved'])})" for r in v["values"]]
         order = np.argsort(xs)
