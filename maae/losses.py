@@ -3,6 +3,12 @@ them the two of WAE-GAN's Jensen-Shannon adversary (Tolstikhin et al.).
 
 Codes are passed unmasked (z_hat = E(x), z ~ N(0, I)) together with mu, so that each loss applies
 the mask exactly where the equation does. The WAE passes mu = 1.
+
+Tensors are laid out [*pack, B, ...]: one run's codes are [B, m] and its mask [m]; a pack of K runs
+trained together (maae.pack) adds a leading member axis, its codes [K, B, m], its mask [K, m], and every
+loss then returns one value per member ([K]) whose sum has each member's own gradient. So every reduction
+below runs over the batch axis and the ones after it, never over the members; a weight may be a float
+or one value per member.
 """
 
 from __future__ import annotations
@@ -17,8 +23,19 @@ from torch import nn
 KERAS_EPSILON = 1e-7
 
 
-def reconstruction(x: torch.Tensor, logits: torch.Tensor, activation: str, kind: str) -> torch.Tensor:
-    """Mean over the batch of the reconstruction error, the first term of Eqs. 15 and 18.
+Weight = float | torch.Tensor  # one value, or one per member of a pack ([K])
+
+
+def masked(mu: torch.Tensor, z: torch.Tensor) -> torch.Tensor:
+    """mu * z for codes [*pack, B, m] and a mask [*pack, m]."""
+    return mu.unsqueeze(-2) * z
+
+
+def reconstruction(
+    x: torch.Tensor, logits: torch.Tensor, activation: str, kind: str, batch_dims: int = 1
+) -> torch.Tensor:
+    """Mean over the batch of the reconstruction error, the first term of Eqs. 15 and 18. ``batch_dims``
+    leading axes index samples: 1 for one run's [B, ...], 2 for a pack's [K, B, ...].
 
     ``l2``: ||x - x_hat|| per sample (the paper's norm); ``l2sq``: ||x - x_hat||^2 per sample
     (Tolstikhin et al.'s cost, which they weight by 0.05); ``mse``: mean squared error;
@@ -28,34 +45,49 @@ def reconstruction(x: torch.Tensor, logits: torch.Tensor, activation: str, kind:
     """
     if kind in ("bce", "bce_clipped") and activation != "sigmoid":
         raise ValueError(f"{kind} reconstruction needs a sigmoid decoder (data in [0, 1])")
+    per_run = batch_dims - 1  # the axes that index runs
     if kind == "bce":
-        return F.binary_cross_entropy_with_logits(logits, x)
+        if not per_run:  # the fused mean, whose gradient rounds otherwise than an explicit mean's
+            return F.binary_cross_entropy_with_logits(logits, x)
+        bce = F.binary_cross_entropy_with_logits(logits, x, reduction="none")
+        return bce.flatten(per_run).mean(-1)
     if kind == "bce_clipped":
         p = torch.sigmoid(logits).clamp(KERAS_EPSILON, 1.0 - KERAS_EPSILON)
-        return -(x * torch.log(p + KERAS_EPSILON) + (1 - x) * torch.log(1 - p + KERAS_EPSILON)).mean()
+        bce = x * torch.log(p + KERAS_EPSILON) + (1 - x) * torch.log(1 - p + KERAS_EPSILON)
+        return -bce.flatten(per_run).mean(-1)
     x_hat = torch.sigmoid(logits) if activation == "sigmoid" else logits
-    diff = (x - x_hat).flatten(1)
+    diff = (x - x_hat).flatten(batch_dims)
     if kind == "l2":
-        return diff.pow(2).sum(1).add(1e-12).sqrt().mean()
+        return diff.pow(2).sum(-1).add(1e-12).sqrt().mean(-1)
     if kind == "l2sq":
-        return diff.pow(2).sum(1).mean()
+        return diff.pow(2).sum(-1).mean(-1)
     if kind == "mse":
-        return diff.pow(2).mean()
+        return diff.pow(2).flatten(per_run).mean(-1)
     raise ValueError(f"unknown reconstruction loss {kind!r}")
 
 
-def variance_penalty(z_hat: torch.Tensor, mu: torch.Tensor, gamma: float, form: str) -> torch.Tensor:
+def variance_penalty(
+    z_hat: torch.Tensor,
+    mu: torch.Tensor,
+    gamma: Weight,
+    form: str,
+    live_dims: torch.Tensor | None = None,
+) -> torch.Tensor:
     """The second term of Eq. 15 without alpha2: batch variance of the codes, weighted towards
     masked dimensions, so the encoder puts no information where the mask is closing.
 
     ``paper``: sum_j exp(-gamma mu_j) Var_j = delta^T diag(A).
-    ``authors``: mean over batch and dims of (z - mean z)^2 exp(-gamma mu^2).
+    ``authors``: mean over batch and dims of (z - mean z)^2 exp(-gamma mu^2); in a pack whose codes are
+    zero-padded to a common m, ``live_dims`` ([K]) holds each member's own m, the mean's count.
     """
-    centred_sq = (z_hat - z_hat.mean(0, keepdim=True)).pow(2)
+    gamma = gamma.unsqueeze(-1) if isinstance(gamma, torch.Tensor) else gamma
+    centred_sq = (z_hat - z_hat.mean(-2, keepdim=True)).pow(2)
     if form == "paper":
-        return (torch.exp(-gamma * mu) * centred_sq.mean(0)).sum()
+        return (torch.exp(-gamma * mu) * centred_sq.mean(-2)).sum(-1)
     if form == "authors":
-        return (centred_sq * torch.exp(-gamma * mu.pow(2))).mean()
+        weighted = centred_sq * torch.exp(-gamma * mu.pow(2)).unsqueeze(-2)
+        mean = weighted.flatten(-2).mean(-1)
+        return mean if live_dims is None else mean * (mu.shape[-1] / live_dims)
     raise ValueError(f"unknown variance penalty form {form!r}")
 
 
@@ -67,16 +99,18 @@ def ae_loss(
     *,
     activation: str,
     recon: str,
-    alpha1: float,
-    alpha2: float,
-    gamma: float,
+    alpha1: Weight,
+    alpha2: Weight,
+    gamma: Weight,
     var_form: str,
+    batch_dims: int = 1,
+    live_dims: torch.Tensor | None = None,
 ) -> tuple[torch.Tensor, torch.Tensor]:
     """L_ae (Eq. 15). Returns (loss, reconstruction term). With mu None (WAE) there is no penalty."""
-    rec = reconstruction(x, logits, activation, recon)
+    rec = reconstruction(x, logits, activation, recon, batch_dims)
     loss = alpha1 * rec
     if mu is not None:
-        loss = loss + alpha2 * variance_penalty(z_hat, mu, gamma, var_form)
+        loss = loss + alpha2 * variance_penalty(z_hat, mu, gamma, var_form, live_dims)
     return loss, rec
 
 
@@ -84,7 +118,12 @@ def wasserstein_estimate(
     critic: nn.Module, prior_masked: torch.Tensor, code_masked: torch.Tensor
 ) -> torch.Tensor:
     """omega = mean H(mu*z) - mean H(mu*z_hat): the critic's Wasserstein estimate (Eq. 18)."""
-    return critic(prior_masked).mean() - critic(code_masked).mean()
+    return _mean_output(critic, prior_masked) - _mean_output(critic, code_masked)
+
+
+def _mean_output(net: nn.Module, z: torch.Tensor) -> torch.Tensor:
+    """The batch mean of a critic's (or adversary's) single output on codes [*pack, B, m]."""
+    return net(z).flatten(-2).mean(-1)
 
 
 def critic_loss(
@@ -94,7 +133,7 @@ def critic_loss(
     mu: torch.Tensor,
     beta: torch.Tensor,
     *,
-    gp_weight: float,
+    gp_weight: Weight,
     gp_point: str,
 ) -> tuple[torch.Tensor, torch.Tensor]:
     """L_dm (Eq. 17), WGAN-GP between the masked prior and the masked codes.
@@ -104,55 +143,65 @@ def critic_loss(
     ``unmasked`` (Eq. 17 as printed): at z_avg = beta*z + (1-beta)*z_hat with respect to z_avg,
     which scales each gradient coordinate by mu_j.
     """
-    prior, code = mu * z, mu * z_hat
-    h_prior, h_code = critic(torch.cat([prior, code])).squeeze(1).chunk(2)
-    omega = h_prior.mean() - h_code.mean()
-    b = beta.unsqueeze(1)
+    prior, code = masked(mu, z), masked(mu, z_hat)
+    h_prior, h_code = critic(torch.cat([prior, code], -2)).squeeze(-1).chunk(2, -1)
+    omega = h_prior.mean(-1) - h_code.mean(-1)
+    b = beta.unsqueeze(-1)
     if gp_point == "masked":
         point = (b * prior + (1 - b) * code).requires_grad_(True)
         h_avg = critic(point)
     elif gp_point == "unmasked":
         point = (b * z + (1 - b) * z_hat).requires_grad_(True)
-        h_avg = critic(mu * point)
+        h_avg = critic(masked(mu, point))
     else:
         raise ValueError(f"unknown gradient-penalty point {gp_point!r}")
     (grad,) = torch.autograd.grad(h_avg.sum(), point, create_graph=True)
-    penalty = (grad.norm(dim=1) - 1).pow(2).mean()
+    penalty = (grad.norm(dim=-1) - 1).pow(2).mean(-1)
     return -omega + gp_weight * penalty, omega
 
 
 def generator_loss(critic: nn.Module, code_masked: torch.Tensor) -> torch.Tensor:
     """L_gen (Eq. 16): -mean H(mu*E(x)); the encoder moves its codes towards the prior."""
-    return -critic(code_masked).mean()
+    return -_mean_output(critic, code_masked)
 
 
 def binarising_term(mu: torch.Tensor) -> torch.Tensor:
     """sum_j |mu_j (mu_j - 1)|: zero only for a binary mask."""
-    return (mu * (mu - 1)).abs().sum()
+    return (mu * (mu - 1)).abs().sum(-1)
 
 
 def mask_loss(
-    rec: torch.Tensor, omega: torch.Tensor, mu: torch.Tensor, lambda1: float, lambda2: float, lambda3: float
+    rec: torch.Tensor,
+    omega: torch.Tensor,
+    mu: torch.Tensor,
+    lambda1: Weight,
+    lambda2: Weight,
+    lambda3: Weight,
 ) -> torch.Tensor:
     """L_mask (Eqs. 10 and 18): lambda1 recon + lambda2 (1 + omega)^2 + lambda3 sum|mu(mu - 1)|."""
     return lambda1 * rec + lambda2 * (1 + omega).pow(2) + lambda3 * binarising_term(mu)
 
 
 def gan_adversary_loss(
-    adversary: nn.Module, z: torch.Tensor, z_hat: torch.Tensor, gan_lambda: float
+    adversary: nn.Module, z: torch.Tensor, z_hat: torch.Tensor, gan_lambda: Weight
 ) -> tuple[torch.Tensor, torch.Tensor]:
     """WAE-GAN's latent adversary (Tolstikhin et al., Algorithm 1): lambda times the cross-entropy of
     telling prior draws (label 1) from codes (label 0) on D's logits, i.e. the standard
     (Jensen-Shannon) GAN loss. Returns (loss, its divergence estimate log 4 - CE_prior - CE_code,
     2 JS(P_z, Q_z) at the optimal adversary: 0 when it cannot tell them apart)."""
-    logits_prior, logits_code = adversary(torch.cat([z, z_hat])).squeeze(1).chunk(2)
-    ce_prior = F.binary_cross_entropy_with_logits(logits_prior, torch.ones_like(logits_prior))
-    ce_code = F.binary_cross_entropy_with_logits(logits_code, torch.zeros_like(logits_code))
+    logits_prior, logits_code = adversary(torch.cat([z, z_hat], -2)).squeeze(-1).chunk(2, -1)
+    ce_prior = _cross_entropy(logits_prior, 1.0)
+    ce_code = _cross_entropy(logits_code, 0.0)
     return gan_lambda * (ce_prior + ce_code), math.log(4.0) - (ce_prior + ce_code).detach()
 
 
 def gan_penalty(adversary: nn.Module, z_hat: torch.Tensor) -> torch.Tensor:
     """The encoder's penalty D_GAN in WAE-GAN's objective, non-saturating as in their code:
     -mean log D(z_hat), the cross-entropy of the codes against the prior's label."""
-    logits = adversary(z_hat).squeeze(1)
-    return F.binary_cross_entropy_with_logits(logits, torch.ones_like(logits))
+    return _cross_entropy(adversary(z_hat).squeeze(-1), 1.0)
+
+
+def _cross_entropy(logits: torch.Tensor, label: float) -> torch.Tensor:
+    """The batch mean of the cross-entropy of logits [*pack, B] against one label."""
+    target = torch.full_like(logits, label)
+    return F.binary_cross_entropy_with_logits(logits, target, reduction="none").mean(-1)

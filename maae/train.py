@@ -32,12 +32,14 @@ from maae.config import ConfigError, RunConfig, resolve
 from maae.data import data_shape, load_split, to_model_input
 from maae.kinds import kind
 from maae.losses import (
+    Weight,
     ae_loss,
     critic_loss,
     gan_adversary_loss,
     gan_penalty,
     generator_loss,
     mask_loss,
+    masked,
     reconstruction,
     wasserstein_estimate,
 )
@@ -94,8 +96,9 @@ def make_optimisers(model: MaskAAE, cfg: RunConfig) -> dict[str, Optimiser]:
 
 
 def _descend(opt: Optimiser, loss: torch.Tensor) -> None:
-    """One update of the optimiser's parameters on ``loss``; autograd computes only their gradients."""
-    opt.step(list(torch.autograd.grad(loss, opt.params)))
+    """One update of the optimiser's parameters on ``loss`` (one per member of a pack: their sum has
+    each member's gradient, members sharing no parameter); autograd computes only these gradients."""
+    opt.step(list(torch.autograd.grad(loss.sum(), opt.params)))
 
 
 @dataclass
@@ -113,12 +116,34 @@ class IterationInputs:
 Observer = Callable[[str, torch.Tensor], None]
 
 
+@dataclass
+class Scalars:
+    """The numbers one iteration uses, at its step: floats for one run; for a pack (maae.pack) one value
+    per member ([K] tensors), so that members may differ in any of them."""
+
+    lr: dict[str, Weight]  # per optimiser, after the schedule's drops
+    loss_scale: Weight
+    alpha1: Weight
+    alpha2: Weight  # 0 for a WAE, which has no variance penalty
+    gamma: Weight
+    gp_weight: Weight
+    gan_lambda: Weight
+    lambda1: Weight
+    lambda2: Weight
+    lambda3: Weight
+
+
 class TrainingState:
     """A run at one iteration: the networks, their optimisers, the random stream and the count.
 
     Networks are initialised from torch's global RNG seeded with the run's seed, theta and every
     later draw from the state's own CPU generator, so the state alone decides what comes next.
+    ``iteration`` also takes a pack of runs (maae.pack.PackedState), whose tensors carry a leading
+    member axis; ``batch_dims`` and ``live_dims`` say how the losses reduce them.
     """
+
+    batch_dims = 1  # leading axes of a batch: [B, ...]
+    live_dims = None  # codes are not padded
 
     def __init__(self, cfg: RunConfig, shape: tuple[int, ...], device: torch.device):
         self.cfg = cfg  # resolved
@@ -139,6 +164,25 @@ class TrainingState:
         """lambda3 of the last mask update (the one of iteration ``step``)."""
         mc = self.cfg.model
         return lambda3_at(self.step, self.schedule, mc.lambda3, mc.lambda3_cap)
+
+    def scalars(self) -> Scalars:
+        """The options and schedules at iteration ``step``."""
+        tc, mc, step = self.cfg.train, self.cfg.model, self.step
+        return Scalars(
+            lr={
+                name: getattr(tc, BASE_LR[name]) * lr_factor_at(step, self.cfg, self.schedule, name)
+                for name in self.opts
+            },
+            loss_scale=loss_scale_at(step, self.cfg, self.schedule),
+            alpha1=mc.alpha1,
+            alpha2=mc.alpha2 if self.kind.mask else 0.0,
+            gamma=mc.gamma,
+            gp_weight=mc.gp_weight,
+            gan_lambda=mc.gan_lambda,
+            lambda1=mc.lambda1,
+            lambda2=mc.lambda2,
+            lambda3=self.lambda3,
+        )
 
     def draw(self, data: torch.Tensor) -> IterationInputs:
         """The next iteration's batches, prior draws and penalty weights, from the state's generator."""
@@ -181,56 +225,58 @@ def iteration(
     (Tolstikhin et al.'s Algorithm 1): the AE step with the adversary's penalty, then the adversary
     on the same batch, re-encoded."""
     state.step += 1
-    step, cfg, model, mk = state.step, state.cfg, state.model, state.kind
-    k = cfg.train.critic_steps
+    model, mk, k = state.model, state.kind, state.cfg.train.critic_steps
+    scalars = state.scalars()
     for name, opt in state.opts.items():
-        opt.lr = getattr(cfg.train, BASE_LR[name]) * lr_factor_at(step, cfg, state.schedule, name)
-    loss_scale = loss_scale_at(step, cfg, state.schedule)
+        opt.lr = scalars.lr[name]
     note = observe or (lambda kind, loss: None)
 
     mu = model.mu().detach()
-    out = _ae_step(state, inputs.x[0], mu, loss_scale)
+    out = _ae_step(state, scalars, inputs.x[0], mu)
     note("ae", out["loss_ae"])
     if mk.adversary_reuses_ae_batch:
         critic_x, rest = inputs.x[:1].expand(k, *inputs.x.shape[1:]), inputs.x[1:]
     else:
         critic_x, rest = inputs.x[1 : k + 1], inputs.x[k + 1 :]
-    out |= _critic_steps(state, critic_x, inputs.prior[:k], inputs.beta, mu, note)
+    out |= _critic_steps(state, scalars, critic_x, inputs.prior[:k], inputs.beta, mu, note)
     if mk.generator_step:
         out |= _generator_step(state, rest[0], mu)
         note("gen", out["loss_gen"])
     if mk.mask:
-        out |= _mask_step(state, rest[-1], inputs.prior[k], loss_scale)
+        out |= _mask_step(state, scalars, rest[-1], inputs.prior[k])
         note("mask", out["loss_mask"])
     return out
 
 
 def _ae_step(
-    state: TrainingState, x: torch.Tensor, mu: torch.Tensor, loss_scale: float
+    state: TrainingState, scalars: Scalars, x: torch.Tensor, mu: torch.Tensor
 ) -> dict[str, torch.Tensor]:
     """L_ae (Eq. 15): encoder and decoder, with the mask held fixed."""
     model, mc = state.model, state.cfg.model
     z_hat = model.encoder(x)
     loss, rec = ae_loss(
         x,
-        model.decoder(mu * z_hat),
+        model.decoder(masked(mu, z_hat)),
         z_hat,
         mu if model.mask is not None else None,
         activation=model.output_activation,
         recon=mc.recon,
-        alpha1=mc.alpha1,
-        alpha2=mc.alpha2,
-        gamma=mc.gamma,
+        alpha1=scalars.alpha1,
+        alpha2=scalars.alpha2,
+        gamma=scalars.gamma,
         var_form=mc.var_penalty,
+        batch_dims=state.batch_dims,
+        live_dims=state.live_dims,
     )
     if state.kind.adversary == "gan":  # WAE-GAN: + lambda D_GAN, the encoder's non-saturating penalty
-        loss = loss + mc.gan_lambda * gan_penalty(model.critic, mu * z_hat)
-    _descend(state.opts["ae"], loss * loss_scale)
+        loss = loss + scalars.gan_lambda * gan_penalty(model.critic, masked(mu, z_hat))
+    _descend(state.opts["ae"], loss * scalars.loss_scale)
     return {"loss_ae": loss.detach(), "recon": rec.detach()}
 
 
 def _critic_steps(
     state: TrainingState,
+    scalars: Scalars,
     xs: torch.Tensor,
     prior: torch.Tensor,
     beta: torch.Tensor,
@@ -244,38 +290,49 @@ def _critic_steps(
         if state.encoder_has_bn:
             codes = torch.stack([model.encoder(x) for x in xs])
         else:
-            codes = model.encoder(xs.flatten(0, 1)).view(*xs.shape[:2], model.m)
+            codes = _encode_batches(model.encoder, xs, state.batch_dims)
     for z, z_hat, b in zip(prior, codes, beta, strict=True):
         if state.kind.adversary == "gan":
-            loss, omega = gan_adversary_loss(model.critic, mu * z, mu * z_hat, mc.gan_lambda)
+            loss, omega = gan_adversary_loss(
+                model.critic, masked(mu, z), masked(mu, z_hat), scalars.gan_lambda
+            )
         else:
             loss, omega = critic_loss(
-                model.critic, z, z_hat, mu, b, gp_weight=mc.gp_weight, gp_point=mc.gp_point
+                model.critic, z, z_hat, mu, b, gp_weight=scalars.gp_weight, gp_point=mc.gp_point
             )
         _descend(state.opts["critic"], loss)
         note("critic", loss.detach())
     return {"loss_dm": loss.detach(), "omega": omega.detach()}
 
 
+def _encode_batches(encoder: nn.Module, xs: torch.Tensor, batch_dims: int) -> torch.Tensor:
+    """E of k batches [k, *pack, B, ...] in one pass, as codes [k, *pack, B, m]: the k batches are
+    joined along the batch axis (an encoder without batch norm codes each sample alone)."""
+    k, b, batch_axis = xs.shape[0], xs.shape[batch_dims], batch_dims - 1
+    joined = xs.movedim(0, batch_axis).flatten(batch_axis, batch_axis + 1)
+    return encoder(joined).unflatten(batch_axis, (k, b)).movedim(batch_axis, 0)
+
+
 def _generator_step(state: TrainingState, x: torch.Tensor, mu: torch.Tensor) -> dict[str, torch.Tensor]:
     """L_gen (Eq. 16): the encoder alone moves its codes towards the prior."""
-    loss = generator_loss(state.model.critic, mu * state.model.encoder(x))
+    loss = generator_loss(state.model.critic, masked(mu, state.model.encoder(x)))
     _descend(state.opts["gen"], loss)
     return {"loss_gen": loss.detach()}
 
 
 def _mask_step(
-    state: TrainingState, x: torch.Tensor, z: torch.Tensor, loss_scale: float
+    state: TrainingState, scalars: Scalars, x: torch.Tensor, z: torch.Tensor
 ) -> dict[str, torch.Tensor]:
     """L_mask (Eq. 18): theta alone, with lambda3 as the schedule gives it for this iteration."""
     model, mc = state.model, state.cfg.model
     with torch.no_grad():
         z_hat = model.encoder(x)
     mu = model.mu()
-    rec = reconstruction(x, model.decoder(mu * z_hat), model.output_activation, mc.recon)
-    omega = wasserstein_estimate(model.critic, mu * z, mu * z_hat)
-    loss = mask_loss(rec, omega, mu, mc.lambda1, mc.lambda2, state.lambda3)
-    _descend(state.opts["mask"], loss * loss_scale)
+    logits = model.decoder(masked(mu, z_hat))
+    rec = reconstruction(x, logits, model.output_activation, mc.recon, state.batch_dims)
+    omega = wasserstein_estimate(model.critic, masked(mu, z), masked(mu, z_hat))
+    loss = mask_loss(rec, omega, mu, scalars.lambda1, scalars.lambda2, scalars.lambda3)
+    _descend(state.opts["mask"], loss * scalars.loss_scale)
     model.mask.project_()
     return {"loss_mask": loss.detach()}
 
