@@ -1,4 +1,4 @@
-"""Command line: ``python -m maae {train,sample,encode,score,config}``.
+"""Command line: ``python -m maae {train,train-pack,sample,encode,score,prepare,config}``.
 
 Configs are YAML or JSON files in the shape of maae.config.RunConfig (sections data, model,
 train); ``--set section.key=value`` overrides one value. Bad values fail before any work starts,
@@ -32,6 +32,24 @@ def _add_config_args(p: argparse.ArgumentParser) -> None:
     )
 
 
+class _MemberAction(argparse.Action):
+    """--member FOLDER: a new member of the pack, with no options of its own yet."""
+
+    def __call__(self, parser, namespace, values, option_string=None) -> None:
+        namespace.members = [*(getattr(namespace, "members", None) or []), (Path(values), [])]
+
+
+class _MemberSetAction(argparse.Action):
+    """--set KEY=VALUE: for the member named last, or for all before any is named."""
+
+    def __call__(self, parser, namespace, values, option_string=None) -> None:
+        members = getattr(namespace, "members", None)
+        if members:
+            members[-1][1].append(values)
+        else:
+            namespace.overrides = [*(getattr(namespace, "overrides", None) or []), values]
+
+
 def _parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="python -m maae", description=__doc__.split("\n\n")[0])
     sub = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
@@ -40,6 +58,23 @@ def _parser() -> argparse.ArgumentParser:
     _add_config_args(p)
     p.add_argument(
         "--out", "-o", type=Path, required=True, help="the run folder (resumed if it holds checkpoints)"
+    )
+
+    p = sub.add_parser(
+        "train-pack",
+        help="train several runs of one data set in one process (maae.pack; MLP architectures), each into "
+        "its folder: --member FOLDER starts a run, the --set options after it are that run's own",
+    )
+    p.add_argument("--config", "-c", type=Path, help="YAML or JSON config shared by every member")
+    p.add_argument(
+        "--set",
+        "-s",
+        action=_MemberSetAction,
+        metavar="KEY=VALUE",
+        help="an override for every member (before the first --member) or for the member it follows",
+    )
+    p.add_argument(
+        "--member", action=_MemberAction, required=True, metavar="FOLDER", help="a member's run folder"
     )
 
     p = sub.add_parser("sample", help="draw samples D(mu * z), z ~ N(0, I), from a trained run")
@@ -144,6 +179,18 @@ def _score(args: argparse.Namespace) -> int:
     return 0
 
 
+def _train_pack(args: argparse.Namespace) -> int:
+    from maae.pack import train_pack
+
+    shared = getattr(args, "overrides", None) or []
+    cfgs = [config_mod.load(args.config, [*shared, *own]) for _, own in args.members]
+    summaries = train_pack(cfgs, [out for out, _ in args.members])
+    for (out, _), s in zip(args.members, summaries, strict=True):
+        print(f"{s['model']} m={s['m']} m_A={s['m_active']} seed={s['seed']} steps={s['steps']} -> {out}")
+    print(f"{len(summaries)} runs in one pack, {summaries[0]['train_seconds']:.0f} s")
+    return 0
+
+
 def _prepare(args: argparse.Namespace) -> int:
     from maae import io, provenance
     from maae.data import load_split, splits
@@ -209,6 +256,8 @@ def _run(args: argparse.Namespace) -> int:
             f"in {summary['train_seconds']:.0f} s -> {args.out}"
         )
         return 0
+    if args.command == "train-pack":
+        return _train_pack(args)
 
     if args.command == "score":
         return _score(args)

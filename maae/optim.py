@@ -5,6 +5,9 @@ TF puts eps inside the square root (PyTorch's RMSprop adds it outside) and its
 tf.train.RMSPropOptimizer starts ms at 1 (``init=1.0``; Keras and PyTorch start at 0). Writing it
 out also drops torch.optim's per-step bookkeeping, which costs more than the update itself for the
 small networks of the synthetic setting.
+
+``lr`` is a float, or for a pack (maae.pack) one rate per member ([K]) that scales each parameter's
+leading member axis.
 """
 
 from __future__ import annotations
@@ -13,6 +16,17 @@ from collections.abc import Iterable
 
 import torch
 from torch import nn
+
+
+def _descend(
+    params: list[torch.Tensor], num: list[torch.Tensor], denom: list[torch.Tensor], lr: float | torch.Tensor
+) -> None:
+    """p <- p - lr * num / denom, with one lr or one per member of a pack."""
+    if not isinstance(lr, torch.Tensor):
+        torch._foreach_addcdiv_(params, num, denom, value=-lr)
+        return
+    for p, step in zip(params, torch._foreach_div(num, denom), strict=True):
+        p.sub_(step * lr.view(-1, *(1,) * (p.dim() - 1)))
 
 
 class RMSProp:
@@ -31,7 +45,7 @@ class RMSProp:
         torch._foreach_addcmul_(self.ms, grads, grads, value=1.0 - self.decay)
         denom = torch._foreach_add(self.ms, self.eps)
         torch._foreach_sqrt_(denom)
-        torch._foreach_addcdiv_(self.params, grads, denom, value=-self.lr)
+        _descend(self.params, grads, denom, self.lr)
 
     def state_dict(self) -> dict:
         return {"lr": self.lr, "ms": [m.clone() for m in self.ms]}
@@ -64,7 +78,7 @@ class Adam:
         torch._foreach_addcmul_(self.v, grads, grads, value=1 - self.beta2)
         denom = torch._foreach_sqrt(self.v)
         torch._foreach_add_(denom, self.eps)
-        torch._foreach_addcdiv_(self.params, self.m, denom, value=-lr_t)
+        _descend(self.params, self.m, denom, lr_t)
 
     def state_dict(self) -> dict:
         return {

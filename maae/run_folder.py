@@ -3,7 +3,8 @@
 ``config.json`` (the run it holds; another run's folder is refused, naming every differing key),
 ``checkpoints/step_*.pt`` (the newest two kept), ``metrics.csv`` (one row every ``log_every`` steps;
 on resume the rows past the checkpoint are dropped), then ``model.pt`` and last ``summary.json``, whose
-presence means the run finished. Training (maae.train) writes it through ``RunFolder``; the workflow
+presence means the run finished; ``failure.json`` says why a run stopped short (a non-finite loss) until
+it finishes. Training (maae.train) writes it through ``RunFolder``; the workflow
 asks ``folder_conflict`` before it plans a run.
 """
 
@@ -22,6 +23,8 @@ from maae import io, provenance
 from maae.config import ConfigError, RunConfig, resolve
 
 log = logging.getLogger("maae.run_folder")
+
+FAILURE_FILE = "failure.json"
 
 # Options that may change between a killed run and its resumption without changing the result.
 _RESUMABLE_KEYS = {"device", "threads", "progress", "root"}
@@ -64,6 +67,10 @@ class RunFolder:
     def metrics(self, keep_until: int) -> MetricsLog:
         return MetricsLog(self.out / "metrics.csv", keep_until)
 
+    def fail(self, why: str) -> None:
+        """Record why the run stopped: in a pack, the only word a member's failure leaves in its folder."""
+        io.write_json(self.out / FAILURE_FILE, {"error": why})
+
     def finish(self, model: torch.nn.Module, summary: dict[str, Any]) -> dict[str, Any]:
         """model.pt, then summary.json (the run's last file: its presence means the run finished)."""
         io.torch_save(self.out / "model.pt", {"model": model.state_dict(), "config": self.cfg.to_dict()})
@@ -73,6 +80,7 @@ class RunFolder:
             "config": self.cfg.to_dict(),
         }
         io.write_json(self.out / "summary.json", summary)
+        (self.out / FAILURE_FILE).unlink(missing_ok=True)
         return summary
 
 

@@ -9,7 +9,9 @@ a killed run that is started again ends with the same weights as one that never 
 
 Four parts with one job each: ``TrainingState`` (model, optimisers, generator, step; save and restore),
 ``iteration`` (Algorithm 2, once), ``maae.run_folder.RunFolder`` (the folder contract) and ``train_loop``
-(iterations until the end, logging, checkpoints, the summary); ``train`` puts them together for one run.
+(iterations until the end, logging, checkpoints, the summaries); ``train`` puts them together for one run.
+The same iteration and loop train a pack of runs in one process (maae.pack.PackedState, ``train_pack``):
+there is one Algorithm 2.
 """
 
 from __future__ import annotations
@@ -184,15 +186,45 @@ class TrainingState:
             lambda3=self.lambda3,
         )
 
+    @property
+    def batches(self) -> int:
+        """Batches per iteration: AE, k critic (unless the adversary reuses the AE's), generator, mask."""
+        mk, k = self.kind, self.cfg.train.critic_steps
+        return 1 + (0 if mk.adversary_reuses_ae_batch else k) + mk.generator_step + mk.mask
+
+    def draw_random(self, rows: int) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor]:
+        """The next iteration's random numbers from the state's generator, on the CPU: indices into
+        ``rows`` data rows [batches * B], prior draws [k + 1, B, m] and penalty weights [k, B]."""
+        b, k = self.cfg.train.batch_size, self.cfg.train.critic_steps
+        idx = torch.randint(rows, (self.batches * b,), generator=self.gen)
+        prior = torch.randn((k + 1, b, self.model.m), generator=self.gen)
+        beta = torch.rand((k, b), generator=self.gen)
+        return idx, prior, beta
+
     def draw(self, data: torch.Tensor) -> IterationInputs:
         """The next iteration's batches, prior draws and penalty weights, from the state's generator."""
-        b, k, m, mk = self.cfg.train.batch_size, self.cfg.train.critic_steps, self.model.m, self.kind
-        n_batches = 1 + (0 if mk.adversary_reuses_ae_batch else k) + mk.generator_step + mk.mask
-        idx = torch.randint(data.shape[0], (n_batches * b,), generator=self.gen)
-        x = to_model_input(data[idx.to(data.device)]).view(n_batches, b, *self.shape)
-        prior = torch.randn((k + 1, b, m), generator=self.gen).to(self.device)
-        beta = torch.rand((k, b), generator=self.gen).to(self.device)
-        return IterationInputs(x, prior if mk.mask else prior[:k], beta)
+        idx, prior, beta = self.draw_random(data.shape[0])
+        x = to_model_input(data[idx.to(data.device)]).view(self.batches, -1, *self.shape)
+        prior, k = prior.to(self.device), self.cfg.train.critic_steps
+        return IterationInputs(x, prior if self.kind.mask else prior[:k], beta.to(self.device))
+
+    # One run is a pack of one: the loop (train_loop) asks these of a pack too (maae.pack.PackedState).
+
+    def members(self) -> list[TrainingState]:
+        """The runs this state trains, each with its own weights, optimisers and generator up to date."""
+        return [self]
+
+    def split(self, out: dict[str, torch.Tensor]) -> list[dict[str, torch.Tensor]]:
+        """An iteration's losses, one dict per member."""
+        return [out]
+
+    def add_seconds(self, seconds: float) -> None:
+        self.train_seconds += seconds
+
+    @property
+    def packing(self) -> dict[str, Any]:
+        """What a run's summary records about the pack it was trained in (nothing for a solo run)."""
+        return {}
 
     def state_dict(self) -> dict[str, Any]:
         return {
@@ -340,17 +372,21 @@ def _mask_step(
 # ---- the loop ---------------------------------------------------------------------------------------
 
 
-def train_loop(state: TrainingState, folder: RunFolder, data: torch.Tensor) -> dict[str, Any]:
-    """Algorithm 2 from the state's step to ``train.steps``: log, checkpoint and finish into ``folder``.
-    A non-finite loss stops the run at the next log or checkpoint, keeping the last good checkpoint."""
+def train_loop(state: TrainingState, folders: list[RunFolder], data: torch.Tensor) -> list[dict[str, Any]]:
+    """Algorithm 2 from the state's step to ``train.steps``: log, checkpoint and finish each member into its
+    folder; returns their summaries. ``state`` is one run with its folder, or a pack (maae.pack) with one
+    folder per member. A member whose loss turns non-finite stops at the next log or checkpoint, its last
+    good checkpoint kept and ``failure.json`` saying why; the others go on, and NonFiniteLossError then
+    names the stopped ones."""
     cfg = state.cfg
     code_version = provenance.code_version()  # at the start: the code that runs, not what came after
     schedule = make_schedule(cfg)
-    metrics = folder.metrics(keep_until=state.step)
+    metrics = [folder.metrics(keep_until=state.step) for folder in folders]
     steps = cfg.train.steps
     names = loss_names(cfg)
-    bad = torch.zeros(len(names), dtype=torch.bool, device=state.device)
-    last_good = state.step
+    member_names = [loss_names(member.cfg) for member in state.members()]
+    bad = torch.zeros((), dtype=torch.bool, device=state.device)  # [loss (, member)] once a step ran
+    last_good, failures = state.step, []
     bar = _progress(cfg.train.progress, steps, state.step)
     autocast = (
         torch.autocast(state.device.type, dtype=torch.bfloat16)
@@ -360,52 +396,80 @@ def train_loop(state: TrainingState, folder: RunFolder, data: torch.Tensor) -> d
     state.model.train()
     tick = time.perf_counter()
     try:
-        while state.step < steps:
+        while state.step < steps and folders:
             with autocast:
                 out = iteration(state, state.draw(data))
-            bad |= ~torch.isfinite(torch.stack([out[k] for k in names]).float())
+            bad = bad | ~torch.isfinite(torch.stack([out[k] for k in names]).float())
             if bar is not None:
                 bar.update(1)
             at_log = state.step % schedule.log_every == 0 or state.step == steps
             at_ckpt = state.step % schedule.checkpoint_every == 0 or state.step == steps
-            if at_log or at_ckpt:
-                _raise_if_bad(names, bad, last_good, state.step, folder)
-                now = time.perf_counter()
-                state.train_seconds += now - tick
-                tick = now
+            if not (at_log or at_ckpt):
+                continue
+            now = time.perf_counter()
+            state.add_seconds(now - tick)
+            tick = now
+            outs = state.split(out)
+            stopped = _stopped(names, member_names, bad, last_good, state.step, folders)
+            if stopped:
+                for i, why in stopped.items():
+                    folders[i].fail(why)
+                    metrics[i].close()
+                    failures.append(why if len(folders) == 1 else f"{folders[i].out}: {why}")
+                keep = [i for i in range(len(folders)) if i not in stopped]
+                if not keep:
+                    folders = []
+                    break
+                state = state.without(list(stopped))
+                folders, metrics, outs = ([xs[i] for i in keep] for xs in (folders, metrics, outs))
+                member_names, bad = [member_names[i] for i in keep], bad[:, keep]
+            members = state.members()
             if at_log:
-                row = _log_row(state, out)
-                metrics.append(row)
-                if bar is None and cfg.train.progress != "none":
-                    print(_format_row(row, steps), file=sys.stderr, flush=True)
-                elif bar is not None:
+                for member, log, member_out in zip(members, metrics, outs, strict=True):
+                    row = _log_row(member, member_out)
+                    log.append(row)
+                    if bar is None and cfg.train.progress != "none":
+                        where = f"{log.path.parent}: " if len(members) > 1 else ""
+                        print(where + _format_row(row, steps), file=sys.stderr, flush=True)
+                if bar is not None and len(members) == 1:
                     bar.set_postfix(m_A=row["m_active"], omega=f"{row['omega']:.3g}")
             if at_ckpt:
-                folder.save_checkpoint(state.step, state.state_dict())
+                for member, folder in zip(members, folders, strict=True):
+                    folder.save_checkpoint(state.step, member.state_dict())
                 last_good = state.step
     finally:
         if bar is not None:
             bar.close()
-        metrics.close()
+        for log in metrics:
+            log.close()
+    summaries = []
+    if folders and state.step >= steps:
+        for member, folder in zip(state.members(), folders, strict=True):
+            summary = _summary(member, schedule, code_version) | state.packing
+            summaries.append(folder.finish(member.model, summary))
+    if failures:
+        raise NonFiniteLossError("; ".join(failures))
+    return summaries
+
+
+def _summary(state: TrainingState, schedule: Any, code_version: str) -> dict[str, Any]:
+    cfg = state.cfg
     mu = state.model.mu().detach().float().cpu()
-    return folder.finish(
-        state.model,
-        {
-            "steps": state.step,
-            "train_seconds": round(state.train_seconds, 3),
-            "iterations_per_second": (
-                round(state.step / state.train_seconds, 3) if state.train_seconds else None
-            ),
-            "device": provenance.device_name(state.device),
-            "code_version": code_version,
-            "model": cfg.model.kind,
-            "m": cfg.model.m,
-            "m_active": state.model.active_dimensions(),
-            "mu": [round(float(v), 6) for v in mu],
-            "seed": cfg.train.seed,
-            "schedule": dataclasses.asdict(schedule),
-        },
-    )
+    return {
+        "steps": state.step,
+        "train_seconds": round(state.train_seconds, 3),
+        "iterations_per_second": (
+            round(state.step / state.train_seconds, 3) if state.train_seconds else None
+        ),
+        "device": provenance.device_name(state.device),
+        "code_version": code_version,
+        "model": cfg.model.kind,
+        "m": cfg.model.m,
+        "m_active": state.model.active_dimensions(),
+        "mu": [round(float(v), 6) for v in mu],
+        "seed": cfg.train.seed,
+        "schedule": dataclasses.asdict(schedule),
+    }
 
 
 def loss_names(cfg: RunConfig) -> tuple[str, ...]:
@@ -414,19 +478,27 @@ def loss_names(cfg: RunConfig) -> tuple[str, ...]:
     return ("loss_ae", "loss_dm") + ("loss_gen",) * mk.generator_step + ("loss_mask",) * mk.mask
 
 
-def _raise_if_bad(
-    names: tuple[str, ...], bad: torch.Tensor, last_good: int, step: int, folder: RunFolder
-) -> None:
-    if bool(bad.any()):
-        which = [n for n, b in zip(names, bad.tolist(), strict=True) if b]
-        kept = (
-            f"the last good checkpoint (step {last_good}) is kept in {folder.checkpoints}"
-            if last_good
-            else "no checkpoint had been written yet"
-        )
-        raise NonFiniteLossError(
-            f"non-finite {', '.join(which)} between steps {last_good} and {step}; {kept}"
-        )
+def _stopped(
+    names: tuple[str, ...],
+    member_names: list[tuple[str, ...]],
+    bad: torch.Tensor,
+    last_good: int,
+    step: int,
+    folders: list[RunFolder],
+) -> dict[int, str]:
+    """The members whose own losses went non-finite since the last check, each with why."""
+    flags = bad.view(len(names), -1).T.tolist()  # [member][loss]
+    stopped = {}
+    for i, (own, folder) in enumerate(zip(member_names, folders, strict=True)):
+        which = [n for n, b in zip(names, flags[i], strict=False) if b and n in own]
+        if which:
+            kept = (
+                f"the last good checkpoint (step {last_good}) is kept in {folder.checkpoints}"
+                if last_good
+                else "no checkpoint had been written yet"
+            )
+            stopped[i] = f"non-finite {', '.join(which)} between steps {last_good} and {step}; {kept}"
+    return stopped
 
 
 def _log_row(state: TrainingState, out: dict[str, torch.Tensor]) -> dict[str, Any]:
@@ -458,14 +530,8 @@ def _format_row(row: dict[str, Any], steps: int) -> str:
     return "  ".join(parts)
 
 
-def train(cfg: RunConfig, out_dir: str | Path, train_data: torch.Tensor | None = None) -> dict[str, Any]:
-    """Train one run into ``out_dir`` (resuming from its newest checkpoint); returns its summary (also in
-    summary.json). The state, the folder and the loop are separate (TrainingState, RunFolder, train_loop)."""
-    cfg = resolve(cfg)
-    device = pick_device(cfg.train.device)
-    if cfg.train.threads:
-        torch.set_num_threads(cfg.train.threads)
-    data = train_data if train_data is not None else load_split(cfg.data, "train")
+def open_run(cfg: RunConfig, out_dir: str | Path, device: torch.device) -> tuple[TrainingState, RunFolder]:
+    """A run's state and folder: the folder claimed, the state at its newest checkpoint (or new)."""
     state = TrainingState(cfg, data_shape(cfg.data), device)
     folder = RunFolder(out_dir, cfg)
     folder.claim()
@@ -473,4 +539,21 @@ def train(cfg: RunConfig, out_dir: str | Path, train_data: torch.Tensor | None =
     if saved is not None:
         state.load_state_dict(saved)
         log.info("resuming %s from step %d", folder.out, state.step)
-    return train_loop(state, folder, data.to(device))
+    return state, folder
+
+
+def setup(cfg: RunConfig) -> torch.device:
+    """The device a resolved config asks for, with torch's CPU threads set as it says."""
+    if cfg.train.threads:
+        torch.set_num_threads(cfg.train.threads)
+    return pick_device(cfg.train.device)
+
+
+def train(cfg: RunConfig, out_dir: str | Path, train_data: torch.Tensor | None = None) -> dict[str, Any]:
+    """Train one run into ``out_dir`` (resuming from its newest checkpoint); returns its summary (also in
+    summary.json). The state, the folder and the loop are separate (TrainingState, RunFolder, train_loop)."""
+    cfg = resolve(cfg)
+    device = setup(cfg)
+    data = train_data if train_data is not None else load_split(cfg.data, "train")
+    state, folder = open_run(cfg, out_dir, device)
+    return train_loop(state, [folder], data.to(device))[0]
