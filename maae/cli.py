@@ -187,7 +187,8 @@ def _train_pack(args: argparse.Namespace) -> int:
     summaries = train_pack(cfgs, [out for out, _ in args.members])
     for (out, _), s in zip(args.members, summaries, strict=True):
         print(f"{s['model']} m={s['m']} m_A={s['m_active']} seed={s['seed']} steps={s['steps']} -> {out}")
-    print(f"{len(summaries)} runs in one pack, {summaries[0]['train_seconds']:.0f} s")
+    total = sum(s["train_seconds"] for s in summaries)
+    print(f"{len(summaries)} runs in one pack, {total:.0f} s")
     return 0
 
 

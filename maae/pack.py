@@ -277,8 +277,10 @@ class PackedState:
         ]
 
     def add_seconds(self, seconds: float) -> None:
+        """Each member's share of the pack's time: its cost, as a solo run's time is (so that cost
+        comparisons, e.g. the naive searches', count a pack of K as K runs' worth of time)."""
         for member in self._members:
-            member.train_seconds += seconds
+            member.train_seconds += seconds / len(self._members)
 
     # -- what the iteration asks
 

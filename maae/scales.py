@@ -15,7 +15,7 @@ from typing import Any
 import yaml
 
 from maae.config import ConfigError, DataConfig, RunConfig
-from maae.kinds import MODEL_KINDS
+from maae.kinds import MODEL_KINDS, kind
 from maae.metrics.options import ScoreOptions
 
 SCHEMA = Path(__file__).resolve().parents[1] / "workflow" / "schemas" / "config.schema.yaml"
@@ -94,6 +94,24 @@ def runs(cfg: dict[str, Any], dataset: str) -> list[tuple[str, int, int]]:
 def model_grid(cfg: dict[str, Any], dataset: str, model: str) -> list[int]:
     """The m values a model is trained at: the whole grid, or the capacity alone for a capacity model."""
     return grid(cfg, dataset) if model in cfg["datasets"][dataset]["models"] else [capacity(cfg, dataset)]
+
+
+def packs(cfg: dict[str, Any], dataset: str) -> list[list[tuple[str, int, int]]]:
+    """The data set's runs trained together in one job (maae.pack), as its ``pack`` says: runs that can
+    share a pack (one adversary kind: MAAE with WAE, WAE-GAN apart) in grid order, in chunks of ``pack``
+    (``all``: one chunk each). A chunk of one is no pack: the solo rule trains it, as every run at pack 1."""
+    size = cfg["datasets"][dataset]["pack"]
+    if size == 1:
+        return []
+
+    by_adversary: dict[str, list[tuple[str, int, int]]] = {}
+    for run in runs(cfg, dataset):
+        by_adversary.setdefault(kind(run[0]).adversary, []).append(run)
+    chunks = []
+    for group in by_adversary.values():
+        step = len(group) if size == "all" else size
+        chunks += [group[i : i + step] for i in range(0, len(group), step)]
+    return [chunk for chunk in chunks if len(chunk) > 1]
 
 
 def seeds(cfg: dict[str, Any], dataset: str) -> list[int]:
@@ -286,6 +304,7 @@ def check(cfg: dict[str, Any]) -> None:
         if cfg["datasets"][name]["capacity"] and cfg["datasets"][name]["capacity"] not in values:
             raise ConfigError(f"{where}.capacity: {cfg['datasets'][name]['capacity']} is not on the m grid")
         _check_more_seeds(cfg, name)
+        _check_packs(cfg, name)
     for dataset in cfg["only"] or []:
         if dataset not in cfg["datasets"]:
             raise ConfigError(f"only: {dataset!r} is not a data set of this scale")
@@ -324,6 +343,19 @@ def _check_more_seeds(cfg: dict[str, Any], name: str) -> None:
                 )
         if again := sorted(set(block["seeds"]) & set(info["seeds"])):
             raise ConfigError(f"{where}.seeds: {again} already run at every m (seeds)")
+
+
+def _check_packs(cfg: dict[str, Any], name: str) -> None:
+    """Every pack can be trained as one (maae.pack.pack_conflict): e.g. no convolutional networks."""
+    chunks = packs(cfg, name)
+    if not chunks:
+        return
+    from maae.pack import pack_conflict  # imports torch: only for a scale that packs
+
+    for chunk in chunks:
+        conflict = pack_conflict([run_config(cfg, name, *run) for run in chunk])
+        if conflict:
+            raise ConfigError(f"datasets.{name}.pack: {conflict}")
 
 
 def _named_datasets(cfg: dict[str, Any]) -> list[tuple[str, list[str]]]:

@@ -229,3 +229,29 @@ def test_bad_fraction_of_steps_named(value: dict, named: str) -> None:
     where = r"datasets\.synthetic8: train\.lambda3_interval: "
     with pytest.raises(ConfigError, match=where + re.escape(named)):
         scales.check(cfg)
+
+
+def test_packs_group_runs_that_can_share_one() -> None:
+    """pack: K chunks each adversary's runs in grid order; all, one chunk each; a chunk of one is left to
+    the solo rule; 1 (the default) packs nothing."""
+    cfg = minimal()
+    cfg["datasets"]["synthetic8"] |= {"capacity_models": ["wae_gan"], "seeds": [0, 1], "capacity": 8}
+    cfg = scales.validate(cfg)
+    assert scales.packs(cfg, "synthetic8") == []
+    cfg["datasets"]["synthetic8"]["pack"] = 3
+    assert scales.packs(cfg, "synthetic8") == [
+        [("maae", 4, 0), ("maae", 4, 1), ("maae", 8, 0)],
+        [("maae", 8, 1), ("wae", 4, 0), ("wae", 4, 1)],
+        [("wae", 8, 0), ("wae", 8, 1)],
+        [("wae_gan", 8, 0), ("wae_gan", 8, 1)],  # apart: another adversary
+    ]
+    cfg["datasets"]["synthetic8"]["pack"] = "all"
+    assert [len(p) for p in scales.packs(cfg, "synthetic8")] == [8, 2]
+    cfg["datasets"]["synthetic8"] |= {"capacity_models": [], "pack": 7}
+    assert [len(p) for p in scales.packs(cfg, "synthetic8")] == [7]  # the eighth run trains alone
+
+
+def test_a_pack_of_convolutional_networks_is_refused_before_any_job() -> None:
+    cfg = minimal(cifar10={"data": {"name": "cifar10"}, "m": [32, 64], "steps": 10, "pack": "all"})
+    with pytest.raises(ConfigError, match=r"datasets.cifar10.pack: model.arch 'cifar_res' is not packed"):
+        scales.validate(cfg)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import re
 import shutil
 import subprocess
@@ -47,15 +48,34 @@ def job_counts(output: str) -> dict[str, int]:
     return {m[1]: int(m[2]) for m in re.finditer(r"^(\w+)\s+(\d+)$", table, re.M)}
 
 
+# Synthetic8 16 m x 3 seeds, Synthetic16 40 m x 3 seeds, MNIST 17 m, three capacities; both models,
+# plus the WAE-GAN at each data set's capacity: 3 seeds on each synthetic set, 1 on each image set
+PAPER_RUNS = 2 * (16 * 3 + 40 * 3 + 17 + 1 + 1 + 1) + 2 * 3 + 4
+
+
+def pack_members(output: str) -> dict[str, int]:
+    """Runs per pack job of a dry run: its rule name -> the summary.json files among its outputs."""
+    members = {}
+    for block in re.split(r"^\[.*\]$", output, flags=re.M):
+        found = re.match(r"\s*(?:localrule|rule) (train_pack_\w+):", block)
+        if found:
+            outputs = re.search(r"^\s*output: (.*)$", block, re.M)[1]
+            members[found[1]] = outputs.count("summary.json")
+    return members
+
+
 @needs_snakemake
 def test_paper_scale_plans_the_whole_grid(tmp_path: Path) -> None:
     done = dry_run(tmp_path, "paper")
     assert done.returncode == 0, done.stderr[-2000:]
     counts = job_counts(done.stdout)
-    # Synthetic8 16 m x 3 seeds, Synthetic16 40 m x 3 seeds, MNIST 17 m, three capacities; both models.
-    # plus the WAE-GAN at each data set's capacity: 3 seeds on each synthetic set, 1 on each image set
-    runs = 2 * (16 * 3 + 40 * 3 + 17 + 1 + 1 + 1) + 2 * 3 + 4
-    assert counts["train"] == counts["score"] == runs
+    packs = pack_members(done.stdout)
+    # packed (maae.pack): Synthetic8's 96 MAAE and WAE runs in one job and its 3 WAE-GANs in another;
+    # Synthetic16's 240 in jobs of 96, 96 and 48, and its WAE-GANs; MNIST's 34 in two of 17; Fashion's
+    # MAAE and WAE. One job per run: MNIST's and Fashion's WAE-GAN, CIFAR-10 and CelebA (convolutional).
+    assert sorted(packs.values()) == [2, 3, 3, 17, 17, 48, 96, 96, 96]
+    assert all(counts[name] == 1 for name in packs) and counts["train"] == 8
+    assert counts["train"] + sum(packs.values()) == counts["score"] == PAPER_RUNS
     assert counts["prepare"] == counts["aggregate_dataset"] == 6
     assert counts["table"] == 3 and counts["verdict_report"] == 1 and counts["baseline"] == 1
     # workflow/Snakefile (the catalog's layout) is what makes Snakemake find workflow/profiles/default
@@ -63,11 +83,24 @@ def test_paper_scale_plans_the_whole_grid(tmp_path: Path) -> None:
 
 
 @needs_snakemake
+def test_without_packing_the_paper_scale_is_one_job_per_run(tmp_path: Path) -> None:
+    paper = (ROOT / "config" / "paper.yaml").read_text()
+    solo = tmp_path / "paper_solo.yaml"
+    solo.write_text("\n".join(line for line in paper.splitlines() if not line.startswith("    pack: ")))
+    done = dry_run(tmp_path, solo)
+    assert done.returncode == 0, done.stderr[-2000:]
+    counts = job_counts(done.stdout)
+    assert counts["train"] == counts["score"] == PAPER_RUNS and not pack_members(done.stdout)
+
+
+@needs_snakemake
 def test_one_figure_plans_only_its_runs(tmp_path: Path) -> None:
     done = dry_run(tmp_path, "paper", "fig4a")
     assert done.returncode == 0, done.stderr[-2000:]
     counts = job_counts(done.stdout)
-    assert counts["train"] == counts["score"] == 2 * 16 * 3 + 3  # Synthetic8 only (+ its WAE-GAN)
+    # Synthetic8 only: its grid's pack and its WAE-GAN's
+    assert pack_members(done.stdout) == {"train_pack_synthetic8_0": 96, "train_pack_synthetic8_1": 3}
+    assert counts["score"] == 2 * 16 * 3 + 3 and "train" not in counts
     assert counts["prepare"] == counts["aggregate_dataset"] == counts["figure"] == 1
     assert "mnist" not in done.stdout and "table" not in counts
 
@@ -114,3 +147,34 @@ def test_the_default_profile_runs_one_gpu_job_at_a_time(tmp_path: Path) -> None:
     assert done.returncode == 0, done.stderr[-2000:]
     spans = sorted(tuple(map(float, (tmp_path / f"o{i}.txt").read_text().split())) for i in range(4))
     assert all(end <= start for (_, end), (start, _) in zip(spans, spans[1:], strict=False))
+
+
+@needs_snakemake
+def test_a_pack_job_trains_its_members_into_their_own_folders(tmp_path: Path) -> None:
+    """A data set with `pack: all` (added to a copy of the smoke scale, the only one run): one job trains
+    its MAAE and WAE runs, each folder a run's, scored and tabulated as any other; a second call has
+    nothing to do."""
+    line = (
+        "  toy: {data: {name: synthetic, n: 2, d: 8, n_train: 400, n_val: 100, n_test: 100}, m: [2, 4],"
+        " steps: 20, pack: all, run: {model.width: 16, train.log_every: 5, train.checkpoint_every: 10},"
+        " score: {n_samples: 100, n_real: 100, n_codes: 50, kde_n_fit: 100, kde_n_val: 100}}"
+    )
+    smoke = (ROOT / "config" / "smoke.yaml").read_text()
+    scale = tmp_path / "toy.yaml"
+    scale.write_text(smoke.replace("\ndatasets:\n", f"\ndatasets:\n{line}\n", 1))
+    results = tmp_path / "results"
+    command = [SNAKEMAKE, "runs", "--cores", "2", "--directory", str(ROOT), f"--configfile={scale}"]
+    command += ["--config", f"results={results}", "only=[toy]"]
+    done = subprocess.run(command, capture_output=True, text=True, cwd=ROOT, timeout=600)
+    assert done.returncode == 0, (done.stdout + done.stderr)[-3000:]
+    counts = job_counts(done.stdout + done.stderr)
+    assert counts["train_pack_toy_0"] == 1 and "train" not in counts and counts["score"] == 4
+    for model in ("maae", "wae"):
+        for m in (2, 4):
+            summary = json.loads(
+                (results / "runs" / "toy" / model / f"m{m}" / "seed0" / "summary.json").read_text()
+            )
+            assert (summary["model"], summary["m"], summary["pack_members"]) == (model, m, 4)
+    assert len((results / "runs" / "toy" / "runs.csv").read_text().splitlines()) == 1 + 4
+    again = subprocess.run(command, capture_output=True, text=True, cwd=ROOT, timeout=600)
+    assert again.returncode == 0 and "Nothing to be done" in again.stdout + again.stderr

@@ -27,7 +27,11 @@ COLUMNS: tuple[tuple[str, str], ...] = (
     ("steps", "training iterations run"),
     ("m_active", "active dimensions after training (mu_j >= active_threshold); m for the WAE"),
     ("m_active_since", "the first logged step from which m_A stayed as it ended (metrics.csv)"),
-    ("train_seconds", "measured training wall time in seconds (resumed runs: summed)"),
+    (
+        "train_seconds",
+        "measured training wall time in seconds (resumed runs: summed; a packed run: its share, the pack's "
+        "time over its members)",
+    ),
     ("iterations_per_second", "training speed"),
     ("device", "training device"),
     ("score_metric", "the data set's primary score: fid, fd_lenet or fd_raw (lower is better)"),

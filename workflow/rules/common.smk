@@ -93,19 +93,36 @@ def runs_of(dataset, filename, models=None):
 
 
 def checked_run_args(wildcards):
-    """A training job's --set arguments, once its run folder is checked: a folder whose config.json is not
-    the run the scale asks for (edited by hand, or the scale changed under a finished run) is refused,
-    naming the key, while Snakemake plans (parameters are evaluated for every planned job, finished or
-    not), so before it would delete a finished run's outputs to train it again. (Not an input function:
-    Snakemake drops an input function's error when the job's outputs exist.)"""
-    dataset, model, m, seed = wildcards.dataset, wildcards.model, int(wildcards.m), int(wildcards.seed)
+    """A training job's --set arguments, once its run folder is checked (checked_overrides)."""
+    run = wildcards.dataset, wildcards.model, int(wildcards.m), int(wildcards.seed)
+    return set_args(checked_overrides(*run))
+
+
+def checked_overrides(dataset, model, m, seed):
+    """A run's maae.config values, once its run folder is checked: a folder whose config.json is not the
+    run the scale asks for (edited by hand, or the scale changed under a finished run) is refused, naming
+    the key, while Snakemake plans (parameters are evaluated for every planned job, finished or not), so
+    before it would delete a finished run's outputs to train it again. (Not an input function: Snakemake
+    drops an input function's error when the job's outputs exist.)"""
     cfg = scales.run_config(config, dataset, model, m, seed)
     conflict = folder_conflict(scales.run_dir(RESULTS, dataset, model, m, seed), cfg)
     if conflict:
         raise WorkflowError(
             f"run folder refused: {conflict} (restore its config.json, or delete the folder to train it anew)"
         )
-    return set_args(scales.run_overrides(config, dataset, model, m, seed))
+    return scales.run_overrides(config, dataset, model, m, seed)
+
+
+def checked_pack_args(dataset, members):
+    """A pack job's arguments for `python -m maae train-pack`: the values its members share, then each
+    member's folder and its own values (model, m, seed), every folder checked as for one run."""
+    values = [checked_overrides(dataset, *run) for run in members]
+    shared = {k: v for k, v in values[0].items() if all(k in o and o[k] == v for o in values[1:])}
+    args = [set_args(shared)]
+    for run, own in zip(members, values):
+        args.append(shlex.quote(f"--member={scales.run_dir(RESULTS, dataset, *run)}"))
+        args.append(set_args({k: v for k, v in own.items() if k not in shared}))
+    return " ".join(args)
 
 
 def set_args(values):

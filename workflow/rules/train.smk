@@ -50,6 +50,36 @@ rule train:
         "$MAAE_PYTHON -m maae train {params.sets} --out {params.folder} > {log} 2>&1"
 
 
+# Packs (a data set's `pack:` other than 1): one job trains several runs (maae.pack), its outputs are its
+# members' files, so a target that needs one member plans the pack. Snakemake prefers these rules, which
+# have no wildcards, to `train` for the same files; runs left out of every pack keep `train`.
+PACKS = {name: scales.packs(config, name) for name in READY}
+for _dataset, _packs in PACKS.items():
+    for _i, _members in enumerate(_packs):
+        _folders = [scales.run_dir(RESULTS, _dataset, *run) for run in _members]
+
+        rule:
+            name:
+                f"train_pack_{_dataset}_{_i}"
+            input:
+                RESULTS / "prepared" / f"{_dataset}.json",
+            output:
+                [folder / name for folder in _folders for name in ("model.pt", "summary.json")],
+            log:
+                RESULTS / "logs" / "train" / _dataset / f"pack{_i}.log",
+            benchmark:
+                RESULTS / "benchmarks" / "train" / _dataset / f"pack{_i}.tsv"
+            conda:
+                ENV
+            threads: config["threads"]
+            resources:
+                **res("train"),
+            params:
+                args=lambda w, dataset=_dataset, members=_members: checked_pack_args(dataset, members),
+            shell:
+                "$MAAE_PYTHON -m maae train-pack {params.args} > {log} 2>&1"
+
+
 rule score:
     """The data set's primary score, KDE (synthetic) and NAC, with their sample counts, into scores.json."""
     input:
