@@ -136,6 +136,12 @@ class TrainConfig:
     device: Literal["auto", "cpu", "cuda"] = "auto"
     threads: int | None = None  # torch CPU threads; None leaves torch's default
     bf16: bool = False  # opt-in bfloat16 autocast for the network passes
+    # CUDA matmuls and convolutions in TF32 (10-bit mantissa): faster on Ampere and later GPUs, but not the
+    # float32 the authors' graph computes in, so off unless asked for.
+    tf32: bool = False
+    # torch.use_deterministic_algorithms (and cuBLAS's fixed workspace): a GPU run repeats bit for bit on
+    # the same GPU and software, at some cost in speed. CPU runs repeat without it.
+    deterministic: bool = False
     progress: Literal["auto", "bar", "log", "none"] = "auto"
 
 

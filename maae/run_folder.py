@@ -27,7 +27,7 @@ log = logging.getLogger("maae.run_folder")
 FAILURE_FILE = "failure.json"
 
 # Options that may change between a killed run and its resumption without changing the result.
-_RESUMABLE_KEYS = {"device", "threads", "progress", "root"}
+_RESUMABLE_KEYS = {"device", "threads", "progress", "root", "deterministic"}
 
 
 class RunFolder:
@@ -131,9 +131,10 @@ def folder_conflict(out_dir: str | Path, cfg: RunConfig) -> str | None:
     if not path.exists():
         return None
     mine, theirs = resolve(cfg).to_dict(), json.loads(path.read_text())
+    defaults = RunConfig().to_dict()  # an option added after the run was made: its default, the old way
     differ = []
     for section in ("data", "model", "train"):
-        ours, old = mine[section], theirs.get(section, {})
+        ours, old = mine[section], {**defaults[section], **theirs.get(section, {})}
         for key in sorted((set(ours) | set(old)) - _RESUMABLE_KEYS):
             if ours.get(key) != old.get(key):
                 differ.append(

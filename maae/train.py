@@ -19,6 +19,7 @@ from __future__ import annotations
 import contextlib
 import dataclasses
 import logging
+import os
 import sys
 import time
 from collections.abc import Callable
@@ -543,9 +544,16 @@ def open_run(cfg: RunConfig, out_dir: str | Path, device: torch.device) -> tuple
 
 
 def setup(cfg: RunConfig) -> torch.device:
-    """The device a resolved config asks for, with torch's CPU threads set as it says."""
+    """The device a resolved config asks for, with torch's CPU threads, TF32 and determinism set as it
+    says (process-wide switches: one run, or one pack, per process)."""
     if cfg.train.threads:
         torch.set_num_threads(cfg.train.threads)
+    torch.backends.cuda.matmul.allow_tf32 = cfg.train.tf32
+    torch.backends.cudnn.allow_tf32 = cfg.train.tf32
+    if cfg.train.deterministic:
+        os.environ.setdefault("CUBLAS_WORKSPACE_CONFIG", ":4096:8")  # before cuBLAS starts
+        torch.use_deterministic_algorithms(True)
+        torch.backends.cudnn.benchmark = False
     return pick_device(cfg.train.device)
 
 

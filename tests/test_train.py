@@ -298,6 +298,30 @@ def test_reused_folder_with_other_config_is_refused(maae_run: Path, make_cfg, tm
     assert_same_state(final_state(maae_run), final_state(run))
 
 
+def test_a_folder_from_before_an_option_existed_reads_as_its_default(
+    maae_run: Path, make_cfg, tmp_path: Path
+) -> None:
+    """A run made before train.tf32 existed (no such key in its config.json) is the run with tf32 off;
+    asking for tf32 on is another run."""
+    run = tmp_path / "run"
+    shutil.copytree(maae_run, run)
+    written = json.loads((run / "config.json").read_text())
+    del written["train"]["tf32"], written["train"]["deterministic"]
+    (run / "config.json").write_text(json.dumps(written))
+    assert train(make_cfg(), run)["steps"] == 20
+    with pytest.raises(ConfigError, match=r"^train\.tf32: .* holds a run with False, this config says True"):
+        train(make_cfg(**{"train.tf32": True}), run)
+
+
+def test_deterministic_algorithms_change_nothing_on_the_cpu(maae_run: Path, make_cfg, tmp_path: Path) -> None:
+    try:
+        train(make_cfg(**{"train.deterministic": True}), tmp_path)
+        assert torch.are_deterministic_algorithms_enabled()
+    finally:
+        torch.use_deterministic_algorithms(False)  # a process-wide switch: leave the others as they were
+    assert_same_state(final_state(maae_run), final_state(tmp_path))
+
+
 # ---------------------------------------------------------------- using a trained model
 
 
