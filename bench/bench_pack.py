@@ -13,6 +13,10 @@ of 17 (Figure 4c's m values). The timed loop is ``maae.train.iteration`` on the 
 
 "Launches" counts what one iteration asks of the device: CUDA kernels (from the profiler) on a GPU; on a
 CPU the ATen operations dispatched (views included), an upper bound on the kernels a GPU would launch.
+"draw ms/it" is the time per iteration of the members' draws (each from its own CPU generator, then padded
+and stacked), the gather of their batches (on the device) and their per-member numbers (schedules): the
+part of an iteration that grows with the pack. On this CPU the gather dominates it; on a GPU it is the
+host's share that counts (about 20 us per member for the draws here).
 The projection divides the paper grids' iterations (500,000 per run; Synthetic8's 96 MAAE and WAE runs,
 Synthetic16's 240) by the measured rates, packing as config/paper.yaml does (96 per job), on one device.
 """
@@ -72,6 +76,7 @@ class Row:
     model_it_s: float = float("nan")  # members x it_s
     speedup: float = float("nan")  # model_it_s over the solo row's
     launches: int = 0
+    host_ms: float = float("nan")  # drawing and per-member numbers on the host, per iteration
     iterations_timed: int = 0
 
 
@@ -124,6 +129,13 @@ def bench(row: Row, cfgs: list[RunConfig], data: torch.Tensor, device: torch.dev
         iteration(state, state.draw(data))
     sync(device)
     row.launches = launches(state, data, device)
+    t0, n = time.perf_counter(), 0
+    while n < 20 or time.perf_counter() - t0 < 0.5:
+        state.draw(data)
+        state.scalars()
+        n += 1
+    sync(device)
+    row.host_ms = 1000 * (time.perf_counter() - t0) / n
     rates = []
     for _ in range(args.windows):
         sync(device)
@@ -201,7 +213,7 @@ def main(argv: list[str] | None = None) -> int:
             if solo is not None and r.setting == setting:
                 r.speedup = r.model_it_s / solo.model_it_s
     launch_name = "kernels/it" if device.type == "cuda" else "aten ops/it"
-    cols = ("setting", "members", "it/s", "model-it/s", "x solo", launch_name, "its timed")
+    cols = ("setting", "members", "it/s", "model-it/s", "x solo", launch_name, "draw ms/it", "its timed")
     table = [cols] + [
         (
             r.setting,
@@ -210,6 +222,7 @@ def main(argv: list[str] | None = None) -> int:
             f"{r.model_it_s:.1f}",
             f"{r.speedup:.2f}",
             str(r.launches),
+            f"{r.host_ms:.2f}",
             str(r.iterations_timed),
         )
         for r in rows

@@ -73,8 +73,22 @@ if workflow.is_main_process and not workflow.dryrun:
         )
 
 
+# workflow/profiles/default (read last, after any --profile) limits GPU jobs to one at a time for a
+# workstation; on a cluster that limit would hold GPU jobs back one by one across the whole cluster. (The
+# executor is known only once jobs start, hence here.)
+def warn_of_a_local_gpu_limit_on_a_cluster():
+    limit = workflow.global_resources.get("gpu")
+    if workflow.non_local_exec and getattr(limit, "value", limit) == 1:
+        logger.warning(
+            "gpu=1: one GPU job at a time across the cluster (the local default profile's limit). On a "
+            "cluster use --workflow-profile workflow/profiles/slurm (or --workflow-profile none and your "
+            "own profile), or pass --resources gpu=<how many at once>"
+        )
+
+
 onstart:
     stale_locks.record(LOCK_OWNER)
+    warn_of_a_local_gpu_limit_on_a_cluster()
 
 
 def res(kind):

@@ -97,6 +97,7 @@ rule score:
     threads: config["threads"]
     resources:
         **res("score"),
+        scoring=1,  # one slot: grouped on a cluster, they run in series (workflow/profiles/slurm)
     params:
         args=lambda w: score_args(w.dataset),
         folder=lambda w, input: Path(input.model).parent,
