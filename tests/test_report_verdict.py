@@ -16,7 +16,7 @@ from test_report_claims import baselines, dataset, manifest, runs_for, working
 
 from maae.config import RunConfig
 from maae.metrics.score import ScoreOptions, score_run
-from maae.report import verdict
+from maae.report import tables, verdict
 from maae.report.aggregate import COLUMN_NAMES, aggregate_dataset, combine
 from maae.report.claims import PREDICATES
 from maae.report.reference import PATH as REFERENCE
@@ -134,6 +134,47 @@ def test_another_capacity_is_shown_but_not_subtracted(tmp_path: Path) -> None:
     for row in rows_of(report, "Table 2", "mnist", "MAAE"):
         assert row["m_suite"] == "32" and row["suite"] is not None and row["difference"] is None
         assert row["why_no_difference"] == "suite at m = 32, paper at m = 64: not compared"
+
+
+def test_the_reports_table_numbers_are_the_tables_cells(tmp_path: Path) -> None:
+    """Tables 1-3 in the report and in the tables are one computation: the same estimate, interval and
+    seed count in every suite cell the report quotes (two data sets' capacities off the paper's m)."""
+    results = write_results(tmp_path / "results", mnist_metric="fid")
+    rep = verdict.report(results)
+    checked = 0
+    for source, name in (("Table 1", "table1"), ("Table 2", "table2"), ("Table 3", "table3")):
+        cells = tables.build(name, results).cells
+        suite_cells = cells[cells["source"].str.startswith("suite") & cells["value"].notna()]
+        for row in (r for r in rep["numbers"] if r["source"] == source and r["suite"] is not None):
+            where = suite_cells["dataset"] == row["dataset"]
+            if source == "Table 1":
+                model = REF["suite_counterparts"]["table1"][row["row"]]
+                where &= suite_cells["model"] == model
+            else:
+                where &= (suite_cells["model"] == row["row"].lower()) & (
+                    suite_cells["quantity"] == row["quantity"]
+                )
+                if source == "Table 3":
+                    where &= suite_cells["m"] == int(row["m_paper"])
+            (cell,) = suite_cells[where].to_dict("records")
+            got = (row["suite"], row["suite_low"], row["suite_high"], row["seeds"], row["m_suite"])
+            assert got == (cell["value"], cell["low"], cell["high"], cell["n_seeds"], str(int(cell["m"])))
+            checked += 1
+    assert checked >= 2 + 4 * 3 + 2 * 2  # Table 1 on MNIST, Table 2 on three data sets, Table 3 at 2 m
+
+
+def test_table2_is_at_the_papers_m_where_the_grid_has_it(tmp_path: Path) -> None:
+    """Synthetic16's capacity is 24 here but its grid has the paper's m = 32: Table 2 (and so the report)
+    takes m = 32 and compares it; where the grid lacks the paper's m, the capacity, not compared."""
+    results = write_results(tmp_path / "results")
+    info = json.loads((results / "datasets.json").read_text())
+    info["datasets"]["synthetic16"]["capacity"] = 24
+    (results / "datasets.json").write_text(json.dumps(info))
+    cells = tables.build("table2", results, ["synthetic16"]).cells
+    assert set(cells.loc[cells["source"].str.startswith("suite") & cells["model"].notna(), "m"]) == {32}
+    rows = [r for r in verdict.report(results)["numbers"] if r["source"] == "Table 2"]
+    s16 = [r for r in rows if r["dataset"] == "synthetic16"]
+    assert {r["m_suite"] for r in s16} == {"32"} and all(r["difference"] is not None for r in s16)
 
 
 def test_strict_fails_on_a_claim_without_a_verdict(tmp_path: Path, capsys) -> None:

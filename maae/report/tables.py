@@ -62,11 +62,12 @@ def _blank(reason: str, **where: Any) -> dict[str, Any]:
     return {**where, "text": text, "blank_reason": reason}
 
 
-def _suite_cell(
+def suite_cell(
     rows: pd.DataFrame, field: str, missing: str, bootstrap: dict[str, Any], **where: Any
 ) -> dict[str, Any]:
-    """Mean of the runs.csv column ``field`` over ``rows`` (one run per seed) with its interval over seeds
-    (maae.report.stats, the reference's bootstrap settings), and what produced it."""
+    """Mean of the runs.csv column ``field`` over ``rows`` with its interval over seeds (maae.report.stats,
+    the reference's bootstrap settings; a seed with several runs counts once), and what produced it: the
+    one computation behind every suite number of the tables and of the verdict report."""
     if rows.empty:
         return _blank(missing, **where)
     iv = stats.over_seeds(rows, field, **bootstrap)
@@ -76,7 +77,7 @@ def _suite_cell(
     text = fmt.estimate(iv)
     if len(used) < len(rows):
         text = text.removesuffix(")") + f" of {len(rows)}; the others have no {where['quantity']})"
-    provenance = {key: fmt.distinct(used[key]) for key in ("steps", "code_version", *COUNTS[field])}
+    provenance = {key: fmt.distinct(used[key]) for key in ("steps", "code_version", *COUNTS.get(field, ()))}
     return {
         **where, **provenance, "value": iv.estimate, "low": iv.low, "high": iv.high, "n_seeds": iv.seeds,
         "seeds": " ".join(str(s) for s in sorted(used["seed"].astype(int))), "text": text,
@@ -138,6 +139,13 @@ def _capacity_missing(manifest: dict[str, Any], dataset: str, model: str) -> str
     return "no capacity in datasets.json" if capacity is None else f"capacity m={capacity} not run"
 
 
+def table2_m(manifest: dict[str, Any], dataset: str, paper_m: int | None) -> int | None:
+    """The m of a data set's Table 2 cells: the paper's where the scale's grid has it (then the two may be
+    compared), else the scale's capacity."""
+    grid = manifest["datasets"].get(dataset, {}).get("m", [])
+    return paper_m if paper_m is not None and paper_m in grid else capacity_of(manifest, dataset)
+
+
 def table1(runs: pd.DataFrame, manifest: dict[str, Any], ref: dict[str, Any], datasets: list[str]) -> Table:
     """FID: the paper's rows, then the suite's MAAE and WAE at each data set's capacity."""
     t1, scale = ref["table1"], manifest["scale"]
@@ -163,7 +171,7 @@ def table1(runs: pd.DataFrame, manifest: dict[str, Any], ref: dict[str, Any], da
             used.append(rows)
             metric = manifest["datasets"][dataset]["metric"]
             missing = _capacity_missing(manifest, dataset, model)
-            cell = _suite_cell(rows, "score", missing, stats.settings(ref), quantity=metric, **where)
+            cell = suite_cell(rows, "score", missing, stats.settings(ref), quantity=metric, **where)
             cell["comparable_with_paper"] = metric == paper_metric
             if metric != paper_metric and not cell.get("blank_reason"):
                 cell["text"] = f"{metric} {cell['text']}"
@@ -204,22 +212,26 @@ def table2(runs: pd.DataFrame, manifest: dict[str, Any], ref: dict[str, Any], da
         cells.append(_paper_cell(paper.get("m"), column="m (paper)", source="paper", **where))
         blank = unavailable_reason(manifest, dataset)
         suite = {**where, "column": f"m (suite, {scale})", "source": f"suite ({scale} scale)"}
-        capacity = capacity_of(manifest, dataset)
-        cells.append(_blank(blank, **suite) if blank else {**suite, "value": capacity, "text": str(capacity)})
+        m = table2_m(manifest, dataset, paper.get("m"))
+        cells.append(_blank(blank, **suite) if blank else {**suite, "value": m, "text": str(m)})
         for model, label in MODELS:
-            rows = _at_capacity(runs, manifest, dataset, model)
+            rows = _select(runs, dataset, model, m) if m is not None else runs.iloc[:0]
             used.append(rows)
             for quantity, shown, in_paper in (
                 ("m_active", "m_A", True), ("nac", "NAC", True), ("nac_abs_corr", "|corr|", False)
             ):  # fmt: skip
                 where = {"row": (dataset,), "dataset": dataset, "model": model, "quantity": quantity}
                 suite = {**where, "column": f"{label} {shown} (suite)", "source": f"suite ({scale} scale)"}
-                suite["m"] = capacity
+                suite["m"] = m
                 if blank:
                     cells.append(_blank(blank, **suite))
                 else:
-                    missing = _capacity_missing(manifest, dataset, model)
-                    cell = _suite_cell(rows, quantity, missing, stats.settings(ref), **suite)
+                    missing = (
+                        _capacity_missing(manifest, dataset, model)
+                        if m == capacity_of(manifest, dataset)
+                        else f"{model} at the paper's m={m} not run"
+                    )
+                    cell = suite_cell(rows, quantity, missing, stats.settings(ref), **suite)
                     cells.append({**cell, "comparable_with_paper": in_paper})
                 if in_paper:
                     value = paper.get(f"{model}_{quantity}")
@@ -229,7 +241,8 @@ def table2(runs: pd.DataFrame, manifest: dict[str, Any], ref: dict[str, Any], da
     return Table(
         name="table2",
         title="Table 2: active dimensions m_A and NAC (normalised absolute covariance) of encoded test "
-        f"codes, MAAE over its active dimensions only, at each data set's capacity m; {_scale(manifest)}",
+        "codes, MAAE over its active dimensions only, at the paper's m where the scale ran it, else at the "
+        f"data set's capacity; {_scale(manifest)}",
         index=("dataset",),
         cells=_frame(cells, "table2", scale),
         provenance=tuple(
@@ -243,8 +256,8 @@ def table2(runs: pd.DataFrame, manifest: dict[str, Any], ref: dict[str, Any], da
             "paper's number. The paper's NAC min-max normalises the covariance, so it cannot reach 1 even "
             "for perfectly correlated codes (and is 0 whatever the codes when m_A = 2); |corr| is 0 for "
             "independent and 1 for perfectly correlated codes.",
-            "The suite's m is the capacity of datasets.json; at a reduced scale it can differ from the "
-            "paper's m, and m_A and NAC depend on it.",
+            "The suite's m is the paper's where the scale ran it, else the capacity of datasets.json; at a "
+            "reduced scale it can differ from the paper's m, and m_A and NAC depend on it.",
         ),
     )
 
@@ -267,7 +280,7 @@ def table3(runs: pd.DataFrame, manifest: dict[str, Any], ref: dict[str, Any], da
                     cells.append(_blank(blank or "not run at this scale", **suite))
                 else:
                     rows = _select(runs, dataset, model, m)
-                    kde = _suite_cell(rows, "kde", f"{model} m={m} not run", stats.settings(ref), **suite)
+                    kde = suite_cell(rows, "kde", f"{model} m={m} not run", stats.settings(ref), **suite)
                     cells.append({**kde, "comparable_with_paper": True})
                 value = t3[model][paper_m.index(m)] if m in paper_m else None
                 cells.append(_paper_cell(value, column=f"{label} (paper)", source="paper", **where))

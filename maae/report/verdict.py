@@ -21,7 +21,7 @@ import pandas as pd
 import yaml
 
 from maae import io
-from maae.report import fmt, stats
+from maae.report import fmt, stats, tables
 from maae.report.aggregate import read_results
 from maae.report.claims import (
     PREDICATES,
@@ -73,33 +73,33 @@ def load_inputs(results: Path, reference: Path = REFERENCE) -> Inputs:
 # ---- the paper's numbers beside the suite's -----------------------------------------------------------
 
 
-def _stat(
-    frame: pd.DataFrame,
-    column: str,
-    metric: str,
-    counts: tuple[str, ...],
-    bootstrap: dict[str, Any],
-    scale: float = 1.0,
-) -> dict:
-    """Mean of ``column`` (times ``scale``) over seeds with its interval; a seed with runs at several m
-    counts once, by its mean, so the seed stays the unit."""
-    used = frame.dropna(subset=[column]).assign(**{column: lambda f: f[column] * scale})
-    iv = stats.over_seeds(used, column, **bootstrap)
-    at = f" over runs at m = {fmt.span(used['m'])}" if used["m"].nunique() > 1 else ""
-    samples = [
-        f"{fmt.count(iv.seeds, 'seeds')} ({fmt.span(used['seed'])}){at}",
-        f"{fmt.span(used['steps'])} steps",
-    ]
-    samples += [f"{fmt.span(used[c])} {COUNT_NAMES[c]}" for c in counts]
-    return {
-        "m_suite": fmt.span(used["m"]),
-        "suite": iv.estimate,
-        "suite_low": iv.low,
-        "suite_high": iv.high,
-        "seeds": iv.seeds,
+def _from_cell(cell: dict[str, Any], metric: str, counts: tuple[str, ...]) -> tuple[dict | None, str]:
+    """A suite number of the report from a table cell (maae.report.tables.suite_cell): the same value,
+    interval and seeds the tables show, or None and why the cell is blank."""
+    if cell.get("blank_reason"):
+        return None, cell["blank_reason"]
+    seeds, n_seeds = [int(s) for s in str(cell["seeds"]).split()], int(cell["n_seeds"])
+    samples = [f"{fmt.count(n_seeds, 'seeds')} ({fmt.span(seeds)}){cell.get('over', '')}"]
+    samples += [f"{cell['steps']} steps", *(f"{cell[c]} {COUNT_NAMES[c]}" for c in counts)]
+    suite = {
+        "m_suite": fmt.value(cell.get("m")),
+        "suite": cell["value"],
+        "suite_low": cell["low"],
+        "suite_high": cell["high"],
+        "seeds": n_seeds,
         "suite_metric": metric,
         "samples": "; ".join(samples),
     }
+    return suite, ""
+
+
+def _table_cell(cells: pd.DataFrame, **where: Any) -> dict[str, Any]:
+    """The one suite cell of a table at ``where`` (dataset, model, quantity, m)."""
+    keep = cells["source"].str.startswith("suite")
+    for key, value in where.items():
+        keep &= cells[key] == value
+    (found,) = cells[keep].to_dict("records")
+    return {k: v for k, v in found.items() if not (isinstance(v, float) and pd.isna(v))}
 
 
 def _suite(
@@ -112,20 +112,24 @@ def _suite(
     scale: float = 1.0,
     unit: str | None = None,
 ) -> tuple[dict | None, str]:
-    """The suite's statistics for one cell (``column`` times ``scale``, in ``unit``), or None and why not."""
+    """The suite's statistics for a number no table shows (Figure 5, run times): ``column`` times ``scale``
+    in ``unit``, by the tables' one cell computation; or None and why not."""
     missing = coverage(inp, dataset)
     if missing:
         return None, missing.reason
     runs = inp.select(dataset, model)
     if m is not None:
         runs = runs[runs["m"] == m]
-    runs = runs.dropna(subset=[column])
+    runs = runs.dropna(subset=[column]).assign(**{column: lambda f: f[column] * scale})
     if runs.empty:
         grid = fmt.span(inp.select(dataset, model)["m"])
         at = f" at m = {m}" if m is not None else ""
         return None, f"no {model} run with {column}{at} in the {inp.scale} scale (its m: {grid})"
-    metric = _span_text(runs["score_metric"]) if column == "score" else unit or column
-    return _stat(runs, column, metric, counts, inp.bootstrap, scale), ""
+    where = {"quantity": column, "m": fmt.span(runs["m"])}
+    if runs["m"].nunique() > 1:
+        where["over"] = f" over runs at m = {fmt.span(runs['m'])}"
+    cell = tables.suite_cell(runs, column, "", inp.bootstrap, **where)
+    return _from_cell(cell, unit or column, counts)
 
 
 def _row(
@@ -178,16 +182,17 @@ def _row(
 def table1_rows(inp: Inputs) -> list[dict[str, Any]]:
     t1 = inp.reference["table1"]
     counterparts = inp.reference["suite_counterparts"]
+    cells = tables.table1(inp.runs, inp.manifest, inp.reference, list(t1["datasets"])).cells
     rows = []
     for dataset in t1["datasets"]:
-        m = capacity(inp, dataset)
         for paper in t1["rows"]:
             label, model = paper["model"], counterparts["table1"].get(paper["model"])
             cited = f" (cited from {paper['cited_from']})" if paper["cited_from"] else ""
             if model is None:
                 suite, why = None, f"the suite does not train this model{cited}"
             else:
-                suite, why = _suite(inp, dataset, model, m, "score", ("n_generated", "n_real"))
+                cell = _table_cell(cells, dataset=dataset, model=model)
+                suite, why = _from_cell(cell, cell["quantity"], ("n_generated", "n_real"))
             barrier = None
             if suite is not None and suite["suite_metric"] != t1["metric"]:
                 barrier = (
@@ -212,27 +217,21 @@ def table1_rows(inp: Inputs) -> list[dict[str, Any]]:
     return rows
 
 
-def _at_paper_m(inp: Inputs, dataset: str, model: str, m: int, column: str, counts: tuple[str, ...]) -> tuple:
-    """The suite at the paper's m when it ran it, else at the scale's capacity, then not subtracted."""
-    suite, why = _suite(inp, dataset, model, m, column, counts)
-    if suite is not None:
-        return suite, why, None
-    scale_m = capacity(inp, dataset)
-    if scale_m is None or scale_m == m:
-        return suite, why, None
-    other, other_why = _suite(inp, dataset, model, scale_m, column, counts)
-    if other is None:
-        return None, other_why, None
-    return other, "", f"suite at m = {scale_m}, paper at m = {m}: not compared"
-
-
 def table2_rows(inp: Inputs) -> list[dict[str, Any]]:
+    """At the paper's m where the scale ran it, else at the capacity, not compared (tables.table2_m)."""
     t2 = inp.reference["table2"]
+    datasets = [paper["dataset"] for paper in t2["rows"]]
+    cells = tables.table2(inp.runs, inp.manifest, inp.reference, datasets).cells
     rows = []
     for paper in t2["rows"]:
         for model in ("wae", "maae"):
             for column, counts in (("m_active", ()), ("nac", ("n_codes",))):
-                suite, why, barrier = _at_paper_m(inp, paper["dataset"], model, paper["m"], column, counts)
+                cell = _table_cell(cells, dataset=paper["dataset"], model=model, quantity=column)
+                suite, why = _from_cell(cell, column, counts)
+                barrier = None
+                if suite is not None and cell.get("m") != paper["m"]:
+                    at = fmt.value(cell.get("m"))
+                    barrier = f"suite at m = {at}, paper at m = {paper['m']}: not compared"
                 rows.append(
                     _row(
                         "Table 2",
@@ -252,10 +251,12 @@ def table2_rows(inp: Inputs) -> list[dict[str, Any]]:
 
 def table3_rows(inp: Inputs) -> list[dict[str, Any]]:
     t3 = inp.reference["table3"]
+    cells = tables.table3(inp.runs, inp.manifest, inp.reference, [t3["dataset"]]).cells
     rows = []
     for model in ("wae", "maae"):
         for m, value in zip(t3["m"], t3[model], strict=True):
-            suite, why = _suite(inp, t3["dataset"], model, m, "kde", ("n_generated", "kde_n_fit"))
+            cell = _table_cell(cells, dataset=t3["dataset"], model=model, m=m)
+            suite, why = _from_cell(cell, "kde", ("n_generated", "kde_n_fit"))
             rows.append(
                 _row("Table 3", t3["dataset"], model.upper(), "kde", value, "kde", m, suite, why, None)
             )
