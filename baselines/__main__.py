@@ -59,7 +59,20 @@ def _replay(args: argparse.Namespace) -> tuple[Source, list[int], list[int], lis
     unknown = sorted(set(chosen) - set(seeds))
     if unknown:
         raise BaselineError(f"--seeds: no WAE runs for seeds {unknown} (grid seeds: {seeds})")
-    return source, cands, chosen, [f"source: {source.where}"]
+    gaps = {seed: missing for seed, missing in source.gaps(cands).items() if missing and seed in chosen}
+    if args.seeds and gaps:
+        seed, missing = next(iter(gaps.items()))
+        raise BaselineError(
+            f"--seeds: seed {seed} has no WAE run at m = {missing}, which the search may look at"
+        )
+    notes = [f"source: {source.where}"]
+    if gaps:
+        chosen = [seed for seed in chosen if seed not in gaps]
+        if not chosen:
+            raise BaselineError(f"no seed has a WAE run at every m searched ({cands})")
+        left = ", ".join(f"{seed} (no WAE run at m = {', '.join(map(str, m))})" for seed, m in gaps.items())
+        notes.append(f"seeds left out, a search needing a run at every m it may look at: {left}")
+    return source, cands, chosen, notes
 
 
 def _live(args: argparse.Namespace) -> tuple[live.LiveSource, list[int], list[int], list[str]]:

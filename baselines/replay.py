@@ -51,6 +51,15 @@ class ReplaySource:
             raise BaselineError(f"{self.where}: {self.dataset} has no WAE runs to search over")
         return sorted(int(m) for m in wae["m"].unique()), sorted(int(s) for s in wae["seed"].unique())
 
+    def gaps(self, candidates: list[int]) -> dict[int, list[int]]:
+        """Per seed of the WAE runs, the candidate m it has no WAE run at (a seed trained only on part of
+        the grid, e.g. a scale's more_seeds, cannot replay a search over the rest)."""
+        wae = self.rows[self.rows["model"] == "wae"]
+        return {
+            int(seed): sorted(set(candidates) - {int(m) for m in group["m"]})
+            for seed, group in wae.groupby("seed")
+        }
+
 
 def _single(rows: pd.DataFrame, column: str, where: str) -> str:
     values = rows[column].dropna().unique()

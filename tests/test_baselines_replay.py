@@ -161,6 +161,22 @@ def test_user_errors(
     assert not (tmp_path / "o.csv").exists()
 
 
+def test_seeds_trained_on_part_of_the_grid_are_left_out_and_named(tmp_path: Path, capsys) -> None:
+    """A scale's more_seeds train some seeds on part of the grid only: a search over the whole grid replays
+    the seeds that have every m, and the table says which were left out and why."""
+    root = write_grid(tmp_path / "res")
+    runs = pd.read_csv(root / "runs.csv")
+    partial = (runs["seed"] == 2) & (runs["model"] == "wae") & runs["m"].isin([2, 32])
+    runs[~partial].to_csv(root / "runs.csv", index=False)
+    code, frame, md = replay(root, tmp_path / "out")
+    assert code == 0 and sorted(frame["seed"].unique()) == [0, 1]
+    assert "seeds left out" in md and "2 (no WAE run at m = 2, 32)" in md
+    code, frame, _ = replay(root, tmp_path / "window", "--range", "4", "24")
+    assert code == 0 and sorted(frame["seed"].unique()) == [0, 1, 2]  # every seed covers this range
+    assert replay(root, tmp_path / "named", "--seeds", "2")[0] == 2
+    assert "seed 2 has no WAE run at m = [2, 32]" in capsys.readouterr().err
+
+
 def test_missing_runs_csv_is_a_user_error(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
     argv = ["replay", "--results", str(tmp_path), "--dataset", "synthetic8", "--out", str(tmp_path / "o")]
     assert main(argv) == 2
