@@ -90,14 +90,16 @@ class _CountOps(TorchDispatchMode):
         return func(*args, **(kwargs or {}))
 
 
-def members(setting: str, k: int, device: torch.device, threads: int) -> list[RunConfig]:
+def members(
+    setting: str, k: int, device: torch.device, threads: int, gp_gradient: str = "autograd"
+) -> list[RunConfig]:
     spec = SETTINGS[setting]
     cfgs = []
     for i in range(k):
         m = spec["m"][i % len(spec["m"])]
         model = "maae" if setting == "mnist" else ("maae", "wae")[i % 2]
         overrides = {"model.m": m, "model.kind": model, "train.seed": i, "train.device": device.type}
-        overrides |= {"train.threads": threads, "train.progress": "none"}
+        overrides |= {"train.threads": threads, "train.progress": "none", "model.gp_gradient": gp_gradient}
         cfgs.append(resolve(RunConfig().replace(**spec["overrides"], **overrides)))
     return cfgs
 
@@ -183,6 +185,12 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     p.add_argument("--warmup-its", type=int, default=3)
     p.add_argument("--packs", help="override the pack sizes of every setting, e.g. 1,8")
     p.add_argument(
+        "--gp-gradient",
+        choices=("autograd", "closed_form"),
+        default="autograd",
+        help="the gradient penalty's input gradient (model.gp_gradient; default autograd)",
+    )
+    p.add_argument(
         "--quick", action="store_true", help="short windows: a rough figure in a few seconds a row"
     )
     p.add_argument("--json", type=Path, help="also write the figures to this file")
@@ -200,14 +208,18 @@ def main(argv: list[str] | None = None) -> int:
     args = parse_args(argv)
     device = pick_device(args.device)
     setup(members("synthetic", 1, device, args.threads)[0])  # threads, TF32 off, as a training job
-    print(f"torch {torch.__version__} | device {provenance.device_name(device)} | threads {args.threads}")
+    print(
+        f"torch {torch.__version__} | device {provenance.device_name(device)} | threads {args.threads} | "
+        f"gradient penalty: {args.gp_gradient}"
+    )
     print(f"cpu: {cpu_model()} | code: {provenance.code_version()}", flush=True)
     rows: list[Row] = []
     for setting in args.settings:
         data = SETTINGS[setting]["data"]().to(device)
         for k in args.packs or SETTINGS[setting]["packs"]:
             print(f"  running {setting} x {k} ...", file=sys.stderr, flush=True)
-            rows.append(bench(Row(setting, k), members(setting, k, device, args.threads), data, device, args))
+            cfgs = members(setting, k, device, args.threads, args.gp_gradient)
+            rows.append(bench(Row(setting, k), cfgs, data, device, args))
         solo = next((r for r in rows if r.setting == setting and r.members == 1), None)
         for r in rows:
             if solo is not None and r.setting == setting:
@@ -248,6 +260,7 @@ def main(argv: list[str] | None = None) -> int:
             "cpu": cpu_model(),
             "code_version": provenance.code_version(),
             "seconds_per_row": args.seconds,
+            "gp_gradient": args.gp_gradient,
         }
         payload = {"header": header, "rows": [asdict(r) for r in rows], "projection": projected}
         args.json.write_text(json.dumps(payload, indent=2) + "\n")

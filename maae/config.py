@@ -78,6 +78,10 @@ class ModelConfig:
     # masked (authors): gradient penalty at an interpolate of mu*z and mu*z_hat;
     # unmasked (paper Eq. 17): gradient with respect to the unmasked interpolate z_avg.
     gp_point: Literal["masked", "unmasked"] = "masked"
+    # autograd: the penalty's input gradient by a double backward (as the authors' TF graph); closed_form:
+    # written out for the ReLU critics every architecture here uses (maae.losses.relu_critic_gradient),
+    # equal to rounding and free of the double backward that keeps torch.compile and CUDA graphs out.
+    gp_gradient: Literal["autograd", "closed_form"] = "autograd"
     lambda1: float = 1000.0
     lambda2: float = 1.0
     lambda3: float | None = None  # initial weight of the binarising term; None: 2/m

@@ -135,29 +135,60 @@ def critic_loss(
     *,
     gp_weight: Weight,
     gp_point: str,
+    gp_gradient: str = "autograd",
 ) -> tuple[torch.Tensor, torch.Tensor]:
     """L_dm (Eq. 17), WGAN-GP between the masked prior and the masked codes.
 
     Returns (loss, omega). ``beta`` holds one U[0, 1] draw per sample. ``masked`` (authors):
     the penalty is taken at beta*mu*z + (1-beta)*mu*z_hat with respect to that point;
     ``unmasked`` (Eq. 17 as printed): at z_avg = beta*z + (1-beta)*z_hat with respect to z_avg,
-    which scales each gradient coordinate by mu_j.
+    which scales each gradient coordinate by mu_j. ``gp_gradient``: the critic's input gradient by
+    autograd (a double backward) or written out (``closed_form``, ``relu_critic_gradient``).
     """
     prior, code = masked(mu, z), masked(mu, z_hat)
     h_prior, h_code = critic(torch.cat([prior, code], -2)).squeeze(-1).chunk(2, -1)
     omega = h_prior.mean(-1) - h_code.mean(-1)
     b = beta.unsqueeze(-1)
     if gp_point == "masked":
-        point = (b * prior + (1 - b) * code).requires_grad_(True)
-        h_avg = critic(point)
+        point, scale = b * prior + (1 - b) * code, None
     elif gp_point == "unmasked":
-        point = (b * z + (1 - b) * z_hat).requires_grad_(True)
-        h_avg = critic(masked(mu, point))
+        point, scale = b * z + (1 - b) * z_hat, mu.unsqueeze(-2)
     else:
         raise ValueError(f"unknown gradient-penalty point {gp_point!r}")
-    (grad,) = torch.autograd.grad(h_avg.sum(), point, create_graph=True)
+    if gp_gradient == "closed_form":
+        grad = relu_critic_gradient(critic, point if scale is None else scale * point)
+        grad = grad if scale is None else scale * grad
+    elif gp_gradient == "autograd":
+        point.requires_grad_(True)
+        h_avg = critic(point if scale is None else masked(mu, point))
+        (grad,) = torch.autograd.grad(h_avg.sum(), point, create_graph=True)
+    else:
+        raise ValueError(f"unknown gradient-penalty gradient {gp_gradient!r}")
     penalty = (grad.norm(dim=-1) - 1).pow(2).mean(-1)
     return -omega + gp_weight * penalty, omega
+
+
+def relu_critic_gradient(critic: nn.Module, z: torch.Tensor) -> torch.Tensor:
+    """dH/dz for a critic of linear layers (y = x W^T + b, one run's or a pack's) and ReLUs, written out as
+    the product of its weight matrices and ReLU patterns: ones @ W_L D_{L-1} ... D_1 W_1. Its gradient
+    with respect to the weights is then a first-order one (the patterns are constant almost everywhere,
+    as autograd's double backward of a ReLU also takes them), so training needs no double backward,
+    which torch.compile and CUDA graphs cannot take."""
+    layers, inputs, x = list(critic), [], z
+    for layer in layers:
+        inputs.append(x)
+        x = layer(x)
+    grad = torch.ones_like(x)
+    for layer, x in zip(reversed(layers), reversed(inputs), strict=True):
+        if isinstance(layer, nn.ReLU):
+            grad = grad * (x > 0)
+        elif hasattr(layer, "weight") and hasattr(layer, "bias"):
+            grad = grad @ layer.weight
+        else:
+            raise ValueError(
+                f"closed-form gradient penalty: {type(layer).__name__} is neither linear nor ReLU"
+            )
+    return grad
 
 
 def generator_loss(critic: nn.Module, code_masked: torch.Tensor) -> torch.Tensor:

@@ -331,7 +331,14 @@ def _critic_steps(
             )
         else:
             loss, omega = critic_loss(
-                model.critic, z, z_hat, mu, b, gp_weight=scalars.gp_weight, gp_point=mc.gp_point
+                model.critic,
+                z,
+                z_hat,
+                mu,
+                b,
+                gp_weight=scalars.gp_weight,
+                gp_point=mc.gp_point,
+                gp_gradient=mc.gp_gradient,
             )
         _descend(state.opts["critic"], loss)
         note("critic", loss.detach())

@@ -159,3 +159,64 @@ def test_generator_and_mask_loss():
     assert losses.binarising_term(mu).item() == pytest.approx(0.25)
     loss = losses.mask_loss(torch.tensor(0.1), torch.tensor(0.5), mu, 1000.0, 1.0, 4.0)
     assert loss.item() == pytest.approx(100 + 2.25 + 1.0)
+
+
+def _critics() -> dict[str, nn.Module]:
+    from maae.nets import build_networks
+    from maae.pack import pack_network
+
+    torch.manual_seed(0)
+    critics = {
+        arch: build_networks(arch, 5, (16,), width=24).critic for arch in ("synthetic_mlp", "dense1024")
+    }
+    solo = [build_networks("synthetic_mlp", m, (16,), width=24).critic for m in (5, 3)]
+    packed = pack_network(solo)
+    with torch.no_grad():  # the members' weights, the m = 3 one zero-padded to 5 inputs
+        for i, net in enumerate(solo):
+            for layer, one in zip(packed, net, strict=True):
+                if isinstance(one, nn.Linear):
+                    layer.weight[i, : one.out_features, : one.in_features] = one.weight
+                    layer.bias[i, : one.out_features] = one.bias
+    critics["pack"] = packed
+    return critics
+
+
+@pytest.mark.parametrize("gp_point", ["masked", "unmasked"])
+@pytest.mark.parametrize("arch", ["synthetic_mlp", "dense1024", "pack"])
+def test_closed_form_penalty_equals_autograds_double_backward(arch, gp_point):
+    """The written-out input gradient of a ReLU critic gives L_dm and its gradients with respect to every
+    critic weight as autograd's double backward does, to float rounding, for one run and for a pack."""
+    critic = _critics()[arch]
+    g = torch.Generator().manual_seed(1)
+    lead = (2,) if arch == "pack" else ()
+    z, z_hat = torch.randn(*lead, 32, 5, generator=g), torch.randn(*lead, 32, 5, generator=g)
+    mu, beta = torch.rand(*lead, 5, generator=g), torch.rand(*lead, 32, generator=g)
+    results = {}
+    for how in ("autograd", "closed_form"):
+        loss, omega = losses.critic_loss(
+            critic, z, z_hat, mu, beta, gp_weight=10.0, gp_point=gp_point, gp_gradient=how
+        )
+        grads = torch.autograd.grad(loss.sum(), list(critic.parameters()))
+        results[how] = (loss.detach(), omega.detach(), grads)
+    (la, oa, ga), (lc, oc, gc) = results["autograd"], results["closed_form"]
+    assert torch.equal(oa, oc)
+    torch.testing.assert_close(lc, la, rtol=1e-5, atol=1e-6)
+    for a, c in zip(ga, gc, strict=True):
+        torch.testing.assert_close(c, a, rtol=1e-4, atol=1e-6)
+    assert any(float(a.abs().max()) > 1e-3 for a in ga), "the penalty must move the weights"
+
+
+def test_closed_form_penalty_refuses_a_critic_it_cannot_write_out():
+    critic = nn.Sequential(nn.Linear(2, 4), nn.Tanh(), nn.Linear(4, 1))
+    z = torch.randn(8, 2)
+    with pytest.raises(ValueError, match="Tanh is neither linear nor ReLU"):
+        losses.critic_loss(
+            critic,
+            z,
+            z,
+            torch.ones(2),
+            torch.rand(8),
+            gp_weight=10.0,
+            gp_point="masked",
+            gp_gradient="closed_form",
+        )

@@ -313,6 +313,14 @@ def test_a_folder_from_before_an_option_existed_reads_as_its_default(
         train(make_cfg(**{"train.tf32": True}), run)
 
 
+def test_closed_form_penalty_trains_as_autograds(maae_run: Path, make_cfg, tmp_path: Path) -> None:
+    """model.gp_gradient: closed_form ends 20 iterations where the double backward does, to rounding."""
+    train(make_cfg(**{"model.gp_gradient": "closed_form"}), tmp_path)
+    mine, theirs = final_state(tmp_path), final_state(maae_run)
+    for key, value in theirs.items():
+        torch.testing.assert_close(mine[key], value, rtol=1e-4, atol=1e-6)
+
+
 def test_deterministic_algorithms_change_nothing_on_the_cpu(maae_run: Path, make_cfg, tmp_path: Path) -> None:
     try:
         train(make_cfg(**{"train.deterministic": True}), tmp_path)
