@@ -271,6 +271,7 @@ def manifest(cfg: dict[str, Any], config_file: str | None = None) -> dict[str, A
         "config": config_file,
         "code_version": code_version(),
         "datasets": datasets,
+        "studies": sorted(cfg.get("studies") or {}),  # their own targets, never part of `all`
     }
 
 

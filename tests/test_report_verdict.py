@@ -177,6 +177,17 @@ def test_table2_is_at_the_papers_m_where_the_grid_has_it(tmp_path: Path) -> None
     assert {r["m_suite"] for r in s16} == {"32"} and all(r["difference"] is not None for r in s16)
 
 
+def test_the_report_says_where_each_study_is_judged(tmp_path: Path) -> None:
+    results = write_results(tmp_path / "results")
+    info = json.loads((results / "datasets.json").read_text())
+    (results / "datasets.json").write_text(json.dumps({**info, "studies": ["sensitivity"]}))
+    _, _, md = run_main(results, tmp_path)
+    assert "## Studies" in md and f"`{results / 'studies' / 'sensitivity' / 'verdict.md'}`" in md
+    assert "`snakemake sensitivity`" in md
+    _, _, md = run_main(write_results(tmp_path / "plain"), tmp_path)
+    assert "## Studies" not in md
+
+
 def test_strict_fails_on_a_claim_without_a_verdict(tmp_path: Path, capsys) -> None:
     results = write_results(tmp_path / "results")
     ref = yaml.safe_load(REFERENCE.read_text())

@@ -504,6 +504,7 @@ def render_markdown(rep: dict[str, Any]) -> str:
             *_md_table([_number_record(r) for r in mine]),
             "",
         ]
+    out += _studies_section(rep["studies"], head["results"])
     stats, length = ref["statistics"], ref["training_length"]
     out += ["## Claims", ""]
     out += [
@@ -542,6 +543,21 @@ def render_markdown(rep: dict[str, Any]) -> str:
     return "\n".join(out) + "\n"
 
 
+def _studies_section(studies: list[str], results: str) -> list[str]:
+    """Where each of the scale's studies is judged: its own target and page, not this report (a study takes
+    about as long as the grid, so `all` leaves it out and this report cannot wait for it)."""
+    if not studies:
+        return []
+    out = ["## Studies", ""]
+    for name in studies:
+        page = Path(results) / "studies" / name / "verdict.md"
+        out.append(
+            f"- `{name}`: judged on its own page, `{page}`, made by `snakemake {name}` (its criterion is "
+            "pre-registered in the paper reference, `sensitivity`)."
+        )
+    return [*out, ""]
+
+
 def report(results: Path, reference: Path = REFERENCE) -> dict[str, Any]:
     inp = load_inputs(results, reference)
     rows = numbers(inp)
@@ -552,6 +568,7 @@ def report(results: Path, reference: Path = REFERENCE) -> dict[str, Any]:
         "claims": verdicts,
         "problems": problems(rows, verdicts, inp.reference),
         "reference": inp.reference,
+        "studies": list(inp.manifest.get("studies", [])),
     }
 
 
