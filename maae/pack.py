@@ -247,6 +247,8 @@ class PackedState:
             opt.load_state_dict(state)
 
     def members(self) -> list[TrainingState]:
+        """The members in their solo form, each with its weights, optimiser slots and step copied back
+        from the pack: what their logs, checkpoints and final folders are written from."""
         packed = self.model.state_dict()
         slots = {name: opt.state_dict() for name, opt in self.opts.items()}
         for i, member in enumerate(self._members):
