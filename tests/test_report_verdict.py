@@ -163,6 +163,18 @@ def test_the_reports_table_numbers_are_the_tables_cells(tmp_path: Path) -> None:
     assert checked >= 2 + 4 * 3 + 2 * 2  # Table 1 on MNIST, Table 2 on three data sets, Table 3 at 2 m
 
 
+def test_one_seed_gives_a_number_without_an_interval(tmp_path: Path) -> None:
+    """The smoke scale's single seed: every suite number is there, its interval blank, and says so."""
+    results = write_results(tmp_path / "results", mnist_metric="fid")
+    runs = pd.read_csv(results / "runs.csv")
+    runs[runs["seed"] == 0].to_csv(results / "runs.csv", index=False)
+    code, report, md = run_main(results, tmp_path, "--strict")
+    assert code == 0 and report["problems"] == []
+    (maae,) = rows_of(report, "Table 1", "mnist", "MAAE")
+    assert maae["seeds"] == 1 and maae["suite"] is not None and maae["suite_low"] is None
+    assert "(fid, 1 seed)" in md
+
+
 def test_table2_is_at_the_papers_m_where_the_grid_has_it(tmp_path: Path) -> None:
     """Synthetic16's capacity is 24 here but its grid has the paper's m = 32: Table 2 (and so the report)
     takes m = 32 and compares it; where the grid lacks the paper's m, the capacity, not compared."""

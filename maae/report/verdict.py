@@ -84,8 +84,8 @@ def _from_cell(cell: dict[str, Any], metric: str, counts: tuple[str, ...]) -> tu
     suite = {
         "m_suite": fmt.value(cell.get("m")),
         "suite": cell["value"],
-        "suite_low": cell["low"],
-        "suite_high": cell["high"],
+        "suite_low": cell.get("low"),  # one seed: no interval
+        "suite_high": cell.get("high"),
         "seeds": n_seeds,
         "suite_metric": metric,
         "samples": "; ".join(samples),
