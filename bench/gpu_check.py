@@ -37,6 +37,12 @@ TINY = {
 }  # fmt: skip
 
 
+def tiny(root: Path, device: str, steps: int, **overrides: Any) -> RunConfig:
+    """TINY on ``device`` for ``steps`` iterations, its data under ``root``, with dotted overrides."""
+    base = {**TINY, "data.root": str(root / "data"), "train.device": device, "train.steps": steps}
+    return RunConfig().replace(**{**base, **overrides})
+
+
 def weights(run: Path) -> dict[str, torch.Tensor]:
     return torch.load(run / "model.pt", map_location="cpu", weights_only=False)["model"]
 
@@ -48,8 +54,7 @@ def largest_gap(a: dict[str, torch.Tensor], b: dict[str, torch.Tensor]) -> float
 
 def check_training(root: Path, device: str, steps: int) -> dict[str, Any]:
     """One run on the device: finite, where it says it ran, how fast."""
-    cfg = RunConfig().replace(**{**TINY, "data.root": str(root / "data"), "train.device": device})
-    summary = train(cfg.replace(**{"train.steps": steps}), root / "cuda_path")
+    summary = train(tiny(root, device, steps), root / "cuda_path")
     return {
         "device": summary["device"],
         "finite": all(bool(torch.isfinite(t).all()) for t in weights(root / "cuda_path").values()),
@@ -62,15 +67,7 @@ def check_determinism(root: Path, device: str, steps: int) -> dict[str, Any]:
     """Two runs of one config, with and without train.deterministic: bit for bit equal or not."""
     out = {}
     for deterministic in (False, True):
-        cfg = RunConfig().replace(
-            **{
-                **TINY,
-                "data.root": str(root / "data"),
-                "train.device": device,
-                "train.steps": steps,
-                "train.deterministic": deterministic,
-            }
-        )
+        cfg = tiny(root, device, steps, **{"train.deterministic": deterministic})
         runs = [root / f"det{deterministic}_{i}" for i in range(2)]
         for run in runs:
             train(cfg, run)
@@ -89,8 +86,7 @@ def check_pack(root: Path, device: str, steps: int) -> dict[str, Any]:
         {"model.m": 5, "train.seed": 2, "model.lambda1": 30.0},
         {"model.m": 3, "train.seed": 3, "train.lr_mask": 5e-3},
     ]
-    base = {**TINY, "data.root": str(root / "data"), "train.device": device, "train.steps": steps}
-    cfgs = [RunConfig().replace(**{**base, **m}) for m in mixed]
+    cfgs = [tiny(root, device, steps, **m) for m in mixed]
     t0 = time.perf_counter()
     for i, cfg in enumerate(cfgs):
         train(cfg, root / f"solo{i}")
@@ -104,10 +100,9 @@ def check_pack(root: Path, device: str, steps: int) -> dict[str, Any]:
 
 def check_closed_form(root: Path, device: str, steps: int) -> dict[str, Any]:
     """The same run with the gradient penalty by autograd and written out: how far apart, how fast."""
-    base = {**TINY, "data.root": str(root / "data"), "train.device": device, "train.steps": steps}
     out = {}
     for how in ("autograd", "closed_form"):
-        summary = train(RunConfig().replace(**{**base, "model.gp_gradient": how}), root / f"gp_{how}")
+        summary = train(tiny(root, device, steps, **{"model.gp_gradient": how}), root / f"gp_{how}")
         out[how] = {"iterations_per_second": summary["iterations_per_second"]}
     out["largest_gap"] = largest_gap(weights(root / "gp_autograd"), weights(root / "gp_closed_form"))
     return out

@@ -36,18 +36,17 @@ class _MemberAction(argparse.Action):
     """--member FOLDER: a new member of the pack, with no options of its own yet."""
 
     def __call__(self, parser, namespace, values, option_string=None) -> None:
-        namespace.members = [*(getattr(namespace, "members", None) or []), (Path(values), [])]
+        namespace.members = [*namespace.members, (Path(values), [])]
 
 
 class _MemberSetAction(argparse.Action):
     """--set KEY=VALUE: for the member named last, or for all before any is named."""
 
     def __call__(self, parser, namespace, values, option_string=None) -> None:
-        members = getattr(namespace, "members", None)
-        if members:
-            members[-1][1].append(values)
+        if namespace.members:
+            namespace.members[-1][1].append(values)
         else:
-            namespace.overrides = [*(getattr(namespace, "overrides", None) or []), values]
+            namespace.overrides = [*namespace.overrides, values]
 
 
 def _parser() -> argparse.ArgumentParser:
@@ -76,6 +75,7 @@ def _parser() -> argparse.ArgumentParser:
     p.add_argument(
         "--member", action=_MemberAction, required=True, metavar="FOLDER", help="a member's run folder"
     )
+    p.set_defaults(members=[], overrides=[])  # the actions build new lists: these are never mutated
 
     p = sub.add_parser("sample", help="draw samples D(mu * z), z ~ N(0, I), from a trained run")
     p.add_argument("--run", type=Path, required=True, help="a run folder written by 'train'")
@@ -182,8 +182,7 @@ def _score(args: argparse.Namespace) -> int:
 def _train_pack(args: argparse.Namespace) -> int:
     from maae.pack import train_pack
 
-    shared = getattr(args, "overrides", None) or []
-    cfgs = [config_mod.load(args.config, [*shared, *own]) for _, own in args.members]
+    cfgs = [config_mod.load(args.config, [*args.overrides, *own]) for _, own in args.members]
     summaries = train_pack(cfgs, [out for out, _ in args.members])
     for (out, _), s in zip(args.members, summaries, strict=True):
         print(f"{s['model']} m={s['m']} m_A={s['m_active']} seed={s['seed']} steps={s['steps']} -> {out}")

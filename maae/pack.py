@@ -16,6 +16,7 @@ float rounding (batched matmuls sum in another order), not bit for bit.
 
 from __future__ import annotations
 
+import dataclasses
 import itertools
 from collections.abc import Sequence
 from pathlib import Path
@@ -40,6 +41,9 @@ from maae.train import (
     setup,
     train_loop,
 )
+
+# The numbers of Scalars beside the learning rates, in the order a pack stacks them.
+SCALAR_FIELDS = tuple(f.name for f in dataclasses.fields(Scalars) if f.name != "lr")
 
 # Options members may differ in: what the iteration reads through Scalars, what only the initial state
 # depends on, and the run's identity. The rest must agree (``pack_conflict``).
@@ -269,8 +273,8 @@ class PackedState:
 
     def without(self, indices: Sequence[int]) -> PackedState:
         """The pack with these members left out (each kept member's weights as trained so far)."""
-        members = self.members()
-        return PackedState([s for i, s in enumerate(members) if i not in set(indices)])
+        left_out = set(indices)
+        return PackedState([s for i, s in enumerate(self.members()) if i not in left_out])
 
     def split(self, out: dict[str, torch.Tensor]) -> list[dict[str, torch.Tensor]]:
         return [
@@ -287,26 +291,21 @@ class PackedState:
     # -- what the iteration asks
 
     def scalars(self) -> Scalars:
-        """Each member's numbers at this step, one value per member."""
-        own = []
+        """Each member's numbers at this step, one value per member: one [K, numbers] tensor, made anew
+        only when a schedule changes some member's numbers."""
+        rows = []
         for member in self._members:
             member.step = self.step
-            own.append(member.scalars())
-        key = tuple(
-            (tuple(s.lr.get(n, 0.0) for n in self.opts), *(v for k, v in vars(s).items() if k != "lr"))
-            for s in own
-        )
+            own = member.scalars()
+            rows.append((*(own.lr.get(n, 0.0) for n in self.opts), *(getattr(own, f) for f in SCALAR_FIELDS)))
+        key = tuple(rows)
         if self._scalars_cache is None or self._scalars_cache[0] != key:
-            values = list(zip(*key, strict=True))
-
-            def column(vs: Sequence[float]) -> torch.Tensor:
-                return torch.tensor(vs, dtype=torch.float32, device=self.device)
-
-            lrs = list(zip(*values[0], strict=True))
-            fields = [column(vs) for vs in values[1:]]
-            names = [k for k in vars(own[0]) if k != "lr"]
-            lr = {n: column(vs) for n, vs in zip(self.opts, lrs, strict=True)}
-            self._scalars_cache = (key, Scalars(lr=lr, **dict(zip(names, fields, strict=True))))
+            columns = torch.tensor(key, dtype=torch.float32, device=self.device).T.contiguous()
+            lr, rest = columns[: len(self.opts)], columns[len(self.opts) :]
+            scalars = Scalars(
+                lr=dict(zip(self.opts, lr, strict=True)), **dict(zip(SCALAR_FIELDS, rest, strict=True))
+            )
+            self._scalars_cache = (key, scalars)
         return self._scalars_cache[1]
 
     def draw(self, data: torch.Tensor) -> IterationInputs:

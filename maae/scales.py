@@ -103,7 +103,6 @@ def packs(cfg: dict[str, Any], dataset: str) -> list[list[tuple[str, int, int]]]
     size = cfg["datasets"][dataset]["pack"]
     if size == 1:
         return []
-
     by_adversary: dict[str, list[tuple[str, int, int]]] = {}
     for run in runs(cfg, dataset):
         by_adversary.setdefault(kind(run[0]).adversary, []).append(run)

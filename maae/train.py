@@ -498,7 +498,7 @@ def _stopped(
     flags = bad.view(len(names), -1).T.tolist()  # [member][loss]
     stopped = {}
     for i, (own, folder) in enumerate(zip(member_names, folders, strict=True)):
-        which = [n for n, b in zip(names, flags[i], strict=False) if b and n in own]
+        which = [n for n, b in zip(names, flags[i], strict=True) if b and n in own]
         if which:
             kept = (
                 f"the last good checkpoint (step {last_good}) is kept in {folder.checkpoints}"
