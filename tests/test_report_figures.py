@@ -22,7 +22,7 @@ from maae.config import RunConfig
 from maae.report.aggregate import COLUMN_NAMES
 from maae.report.figures import main
 from maae.report.plots import heatmaps, samples, scores, training
-from maae.report.plots.common import Results, Unavailable, count_text
+from maae.report.plots.common import Results, Unavailable, count_text, seeds_text
 from maae.report.reference import PATH as PAPER_REFERENCE
 from maae.report.reference import load as load_reference
 from maae.report.stats import seed_bootstrap, settings
@@ -362,6 +362,15 @@ def test_cli_without_aggregated_results_is_one_error_line(
 def test_count_text() -> None:
     assert count_text([2000, 2000], "steps") == "2,000 steps"
     assert count_text([500, 2000, float("nan")], "steps") == "500–2,000 steps"
+
+
+def test_seeds_text_counts_seeds_per_point_not_in_all() -> None:
+    """Five seeds in the window and two at the far points is '2–5 seeds per point', never '5 seeds'."""
+    window = [("wae", 8, s) for s in range(5)]
+    far = [("wae", 2, s) for s in range(2)] + [("maae", 8, s) for s in range(2)]
+    rows = pd.DataFrame(window + far, columns=["model", "m", "seed"])
+    assert seeds_text(rows) == "2–5 seeds per point"
+    assert seeds_text(rows[rows["m"] == 8].query("model == 'wae'")) == "5 seeds"
 
 
 def test_cli_bad_sample_count_is_one_error_line(

@@ -121,8 +121,15 @@ def count_text(values: Iterable[Any], unit: str) -> str:
     return f"unknown {unit}" if found == fmt.MISSING else f"{found} {unit}"
 
 
-def seeds_text(seeds: Iterable[Any]) -> str:
-    return fmt.count(len(set(seeds)), "seeds")
+def seeds_text(rows: pd.DataFrame) -> str:
+    """Seeds behind each plotted point (model, m), '2–5 seeds per point' where points differ: a
+    scale gives more seeds where claims need them, and a title must not lend every point the most."""
+    per_point = rows.groupby(["model", "m"])["seed"].nunique()
+    if per_point.empty:
+        return "no seeds"
+    if per_point.nunique() == 1:
+        return fmt.count(int(per_point.iloc[0]), "seeds")
+    return f"{fmt.span(per_point.tolist())} seeds per point"
 
 
 def score_text(rows: pd.DataFrame) -> str:

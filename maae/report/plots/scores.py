@@ -28,7 +28,7 @@ def best_m(stats: pd.DataFrame) -> int:
 
 
 def run_facts(rows: pd.DataFrame) -> str:
-    return f"{count_text(rows['steps'], 'steps')}, {seeds_text(rows['seed'])}"
+    return f"{count_text(rows['steps'], 'steps')}, {seeds_text(rows)}"
 
 
 def _wae_panel(ax: Axes, results: Results, dataset: str) -> None:
