@@ -5,59 +5,83 @@ from __future__ import annotations
 import sys
 from pathlib import Path
 
+import pytest
+
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT / "workflow" / "scripts"))
 
 import reference_parts  # noqa: E402
 
-RUN = Path("runs/synthetic8/maae/m8/seed3")
+GRID_RUN = Path("runs/synthetic8/maae/m8/seed3")
+STUDY_RUN = Path("runs/synthetic4/sensitivity~lambda1=10/maae/m8/seed1")
+# where the workflow writes a run's logs and benchmarks (train.smk, studies.smk) and its prepared record
+MADE_BY = {
+    GRID_RUN: ("{kind}/{stage}/synthetic8/maae_m8_seed3.{suffix}", "prepared/synthetic8.json"),
+    STUDY_RUN: (
+        "{kind}/studies/sensitivity/{stage}/synthetic4_lambda1=10_maae_m8_seed1.{suffix}",
+        "studies/sensitivity/prepared/synthetic4.json",
+    ),
+}
 
 
-def results_root(root: Path, scored: bool = True) -> Path:
-    run = root / RUN
-    run.mkdir(parents=True)
+def made_by(run: Path) -> list[Path]:
+    logs, _ = MADE_BY[run]
+    return [
+        Path(logs.format(kind=kind, stage=stage, suffix=suffix))
+        for stage in ("train", "score")
+        for kind, suffix in (("logs", "log"), ("benchmarks", "tsv"))
+    ]
+
+
+def results_root(root: Path, run: Path = GRID_RUN, scored: bool = True) -> Path:
+    (root / run).mkdir(parents=True)
     for name in ("config.json", "metrics.csv", "summary.json", "model.pt", *(["scores.json"] * scored)):
-        (run / name).write_text(name)
-    (run / "checkpoints").mkdir()
-    (run / "checkpoints" / "step_000000100.pt").write_text("weights")
-    for stage in ("train", "score"):
-        for folder, suffix in (("logs", "log"), ("benchmarks", "tsv")):
-            (root / folder / stage / "synthetic8").mkdir(parents=True, exist_ok=True)
-            (root / folder / stage / "synthetic8" / f"maae_m8_seed3.{suffix}").write_text(stage)
-    (root / "prepared").mkdir()
-    (root / "prepared" / "synthetic8.json").write_text("{}")
+        (root / run / name).write_text(name)
+    (root / run / "checkpoints").mkdir()
+    (root / run / "checkpoints" / "step_000000100.pt").write_text("weights")
+    for made in made_by(run):
+        (root / made).parent.mkdir(parents=True, exist_ok=True)
+        (root / made).write_text(made.parts[-2])
+    prepared = root / MADE_BY[run][1]
+    prepared.parent.mkdir(parents=True, exist_ok=True)
+    prepared.write_text("{}")
     return root
 
 
-def test_keep_copies_scored_runs_without_weights(tmp_path: Path) -> None:
-    results, reference = results_root(tmp_path / "results"), tmp_path / "reference"
+@pytest.mark.parametrize("run", [GRID_RUN, STUDY_RUN], ids=["grid", "study"])
+def test_keep_copies_scored_runs_without_weights(tmp_path: Path, run: Path) -> None:
+    results, reference = results_root(tmp_path / "results", run), tmp_path / "reference"
     assert reference_parts.keep(results, reference) == 1
-    kept = reference / RUN
+    kept = reference / run
     assert sorted(p.name for p in kept.iterdir()) == [
         "config.json",
         "metrics.csv",
         "scores.json",
         "summary.json",
     ]
-    assert (reference / "logs" / "train" / "synthetic8" / "maae_m8_seed3.log").read_text() == "train"
-    assert (reference / "benchmarks" / "score" / "synthetic8" / "maae_m8_seed3.tsv").is_file()
-    assert (reference / "prepared" / "synthetic8.json").is_file()
-    unscored = results_root(tmp_path / "unscored", scored=False)
+    for made in made_by(run):
+        assert (reference / made).read_text() == made.parts[-2], made
+    assert (reference / MADE_BY[run][1]).is_file()
+    unscored = results_root(tmp_path / "unscored", run, scored=False)
     assert reference_parts.keep(unscored, tmp_path / "none") == 0  # a run not yet scored is not kept
 
 
-def test_restore_touches_what_was_made_first_oldest(tmp_path: Path) -> None:
+@pytest.mark.parametrize("run", [GRID_RUN, STUDY_RUN], ids=["grid", "study"])
+def test_restore_touches_what_was_made_first_oldest(tmp_path: Path, run: Path) -> None:
     reference = tmp_path / "reference"
-    reference_parts.keep(results_root(tmp_path / "results"), reference)
+    reference_parts.keep(results_root(tmp_path / "results", run), reference)
     again = tmp_path / "again"
     assert reference_parts.restore(again, reference) == 1
     times = [
         (again / name).stat().st_mtime
-        for name in (
-            "prepared/synthetic8.json",
-            RUN / "config.json",
-            RUN / "summary.json",
-            RUN / "scores.json",
-        )
+        for name in (MADE_BY[run][1], run / "config.json", run / "summary.json", run / "scores.json")
     ]
     assert times == sorted(times) and len(set(times)) == 4
+
+
+def test_grid_and_study_runs_kept_together(tmp_path: Path) -> None:
+    results = results_root(tmp_path / "results", GRID_RUN)
+    results_root(tmp_path / "study", STUDY_RUN)
+    reference_parts.keep(tmp_path / "study", tmp_path / "reference")
+    assert reference_parts.keep(results, tmp_path / "reference") == 1
+    assert reference_parts.restore(tmp_path / "again", tmp_path / "reference") == 2

@@ -2,10 +2,11 @@
 
 ``keep``: copy a results root's scored runs into the reference folder: each run's config.json, metrics.csv,
 summary.json and scores.json (weights and checkpoints left out for size), its training and scoring logs and
-benchmarks, and the prepared records. ``restore``: copy them back into a results root and touch them oldest
-first (prepared, config, summary, scores), so that Snakemake finds every kept run up to date even without
-its model.pt (a missing intermediate file is not rebuilt while what was made from it is newer) and plans
-only the runs still to do.
+benchmarks, and the prepared records; a study's runs (``runs/<dataset>/<study>~<setting>/...``) as well,
+with their logs, benchmarks and prepared records under ``studies/<study>/``. ``restore``: copy them back
+into a results root and touch them oldest first (prepared, config, summary, scores), so that Snakemake
+finds every kept run up to date even without its model.pt (a missing intermediate file is not rebuilt
+while what was made from it is newer) and plans only the runs still to do.
 
     python workflow/scripts/reference_parts.py keep --results results/cpu --reference results/reference/cpu
     python workflow/scripts/reference_parts.py restore --results results/cpu --reference results/reference/cpu
@@ -20,32 +21,57 @@ import time
 from pathlib import Path
 
 RUN_FILES = ("config.json", "metrics.csv", "summary.json", "scores.json")
+RUNS = ("runs/*/*/*/*", "runs/*/*~*/*/*/*")  # <dataset>/[<study>~<setting>/]<model>/m<m>/seed<s>
+PREPARED = ("prepared/*.json", "studies/*/prepared/*.json")
+
+
+def _made_by(where: Path) -> list[Path]:
+    """The train and score logs and benchmarks of the run at ``where`` (relative to the results root), named
+    as the workflow's train/score rules (grid) and train_study/score_study rules (study) name them."""
+    if len(where.parts) == 5:  # runs/<dataset>/<model>/m<m>/seed<s>
+        dataset, model, m, seed = where.parts[1:]
+        name = f"{model}_{m}_{seed}"
+
+        def folder(kind: str, stage: str) -> Path:
+            return Path(kind, stage, dataset)
+    else:  # runs/<dataset>/<study>~<setting>/<model>/m<m>/seed<s>
+        dataset, variant, model, m, seed = where.parts[1:]
+        study, setting = variant.split("~", 1)
+        name = f"{dataset}_{setting}_{model}_{m}_{seed}"
+
+        def folder(kind: str, stage: str) -> Path:
+            return Path(kind, "studies", study, stage)
+
+    return [
+        folder(kind, stage) / f"{name}.{suffix}"
+        for stage in ("train", "score")
+        for kind, suffix in (("logs", "log"), ("benchmarks", "tsv"))
+    ]
 
 
 def keep(results: Path, reference: Path) -> int:
     """Copy every scored run (and what made it) from ``results`` into ``reference``; returns the count."""
     kept = 0
-    for scores in sorted(results.glob("runs/*/*/*/*/scores.json")):
-        run = scores.parent
-        where = run.relative_to(results)
-        (reference / where).mkdir(parents=True, exist_ok=True)
-        for name in RUN_FILES:
-            shutil.copy2(run / name, reference / where / name)
-        dataset, model, m, seed = where.parts[1:]
-        for stage in ("train", "score"):
-            for folder, suffix in (("logs", "log"), ("benchmarks", "tsv")):
-                found = results / folder / stage / dataset / f"{model}_{m}_{seed}.{suffix}"
-                if found.is_file():
-                    (reference / folder / stage / dataset).mkdir(parents=True, exist_ok=True)
-                    shutil.copy2(found, reference / folder / stage / dataset / found.name)
-        kept += 1
-    for found in results.glob("prepared/*.json"):
-        (reference / "prepared").mkdir(parents=True, exist_ok=True)
-        shutil.copy2(found, reference / "prepared" / found.name)
-    for folder in ("logs", "benchmarks"):
-        if (results / folder / "prepare").is_dir():
-            shutil.copytree(results / folder / "prepare", reference / folder / "prepare", dirs_exist_ok=True)
+    for pattern in RUNS:
+        for scores in sorted(results.glob(f"{pattern}/scores.json")):
+            where = scores.parent.relative_to(results)
+            for made in [*(where / name for name in RUN_FILES), *_made_by(where)]:
+                if (results / made).is_file():
+                    _copy(results / made, reference / made)
+            kept += 1
+    for pattern in PREPARED:
+        for found in results.glob(pattern):
+            _copy(found, reference / found.relative_to(results))
+    for prepare in ("prepare", "studies/*/prepare"):
+        for folder in ("logs", "benchmarks"):
+            for found in (results / folder).glob(prepare):
+                shutil.copytree(found, reference / found.relative_to(results), dirs_exist_ok=True)
     return kept
+
+
+def _copy(source: Path, target: Path) -> None:
+    target.parent.mkdir(parents=True, exist_ok=True)
+    shutil.copy2(source, target)
 
 
 def restore(results: Path, reference: Path) -> int:
@@ -53,15 +79,18 @@ def restore(results: Path, reference: Path) -> int:
     for folder in ("runs", "prepared"):
         if (reference / folder).is_dir():
             shutil.copytree(reference / folder, results / folder, dirs_exist_ok=True)
+    for found in reference.glob(PREPARED[1]):
+        _copy(found, results / found.relative_to(reference))
     now = time.time()
-    made = (
-        "prepared/*.json",
-        *(f"runs/*/*/*/*/{name}" for name in ("config.json", "summary.json", "scores.json")),
-    )
-    for age, pattern in enumerate(made):
-        for path in results.glob(pattern):
-            os.utime(path, (now + age, now + age))
-    return len(list(results.glob("runs/*/*/*/*/scores.json")))
+    made = [
+        PREPARED,
+        *([f"{runs}/{name}" for runs in RUNS] for name in ("config.json", "summary.json", "scores.json")),
+    ]
+    for age, patterns in enumerate(made):
+        for pattern in patterns:
+            for path in results.glob(pattern):
+                os.utime(path, (now + age, now + age))
+    return sum(len(list(results.glob(f"{runs}/scores.json"))) for runs in RUNS)
 
 
 def main(argv: list[str] | None = None) -> int:
