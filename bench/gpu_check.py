@@ -1,8 +1,9 @@
 """The GPU check, as one short script for a few minutes of a lent GPU: the CUDA training path, determinism,
 packed members against their solo runs, the closed-form gradient penalty against autograd's, then the
-packed-training benchmark (bench_pack.py) on the device. Prints each result and writes them to --out.
+packed-training benchmark (bench_pack.py) and the grouped-convolution one (bench_conv_pack.py: would packing
+pay for the conv families?) on the device. Prints each result and writes them to --out.
 
-    .venv/bin/python bench/gpu_check.py --out gpu_check          # on the GPU machine (about 5 minutes)
+    .venv/bin/python bench/gpu_check.py --out gpu_check          # on the GPU machine (about 6 minutes)
     .venv/bin/python bench/gpu_check.py --device cpu --quick --out /tmp/gc   # the same path on a CPU
 
 Every check trains in a temporary folder on synthetic data made there; nothing else is read or written.
@@ -22,6 +23,7 @@ import torch
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
+import bench_conv_pack
 import bench_pack
 
 from maae import provenance
@@ -142,6 +144,8 @@ def main(argv: list[str] | None = None) -> int:
     bench_pack.main([*common, "--json", str(args.out / "bench_pack.json")])
     closed = ["--settings", "synthetic", "--gp-gradient", "closed_form"]
     bench_pack.main([*common, *closed, "--json", str(args.out / "bench_pack_closed_form.json")])
+    conv = ["--archs", "conv28", "--packs", "1,4", "--seconds", "0.1"] if args.quick else ["--seconds", "0.5"]
+    bench_conv_pack.main(["--device", device, *conv, "--json", str(args.out / "bench_conv_pack.json")])
     return 0
 
 
