@@ -299,3 +299,23 @@ def test_report_reads_what_the_aggregation_writes(make_cfg: Callable[..., RunCon
     few = "synthetic3: too few seeds for an interval (2 needed at each m; have MAAE m = 4: 1, WAE m = 4: 1)"
     assert statuses["nac_maae_below_wae"][0] == "not_run" and statuses["nac_maae_below_wae"][1].endswith(few)
     assert "# The paper checked: smoke scale" in md
+
+
+def test_evidence_nests_its_checks_and_writes_an_interval_on_one_line() -> None:
+    near = {
+        "estimate": 12.0,
+        "low": 12.0,
+        "high": 12.0,
+        "seeds": 5,
+        "confidence": 0.95,
+        "method": "m",
+        "resamples": 9,
+    }
+    lines = verdict._md_items({"target": 8, "checks": {"near": {"interval": near, "status": "fail"}}})
+    assert lines == [
+        "- target: 8",
+        "- checks:",
+        "  - near:",
+        "    - interval: 12, 95% interval over 5 seeds [12, 12]",
+        "    - status: fail",
+    ]

@@ -16,6 +16,7 @@ import pandas as pd
 from maae.report.stats import Interval
 
 MISSING = "—"
+INTERVAL_KEYS = {"estimate", "low", "high", "seeds", "confidence", "method", "resamples"}
 
 
 def num(x: Any) -> str:
@@ -40,6 +41,9 @@ def value(x: Any) -> str:
         return num(x)
     if isinstance(x, list | tuple):
         return ", ".join(value(v) for v in x)
+    if isinstance(x, dict) and INTERVAL_KEYS <= x.keys():  # an Interval.to_dict(), as in verdict.json
+        iv = Interval(**{k: x[k] for k in INTERVAL_KEYS})
+        return f"{num(iv.estimate)}, {interval(iv)}"
     if isinstance(x, dict):
         return "; ".join(f"{k}: {value(v)}" for k, v in x.items())
     return str(x)

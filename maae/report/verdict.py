@@ -436,6 +436,18 @@ def _md_cell(x: Any) -> str:
     return fmt.value(x).replace("|", "\\|").replace("\n", " ")
 
 
+def _md_items(items: dict[str, Any], depth: int = 0) -> list[str]:
+    """Evidence as a bullet list, a nested mapping (e.g. a claim's checks) as nested bullets, an interval on
+    one line."""
+    out = []
+    for key, val in items.items():
+        if isinstance(val, dict) and val and not fmt.INTERVAL_KEYS <= val.keys():
+            out += [f"{'  ' * depth}- {key}:", *_md_items(val, depth + 1)]
+        else:
+            out.append(f"{'  ' * depth}- {key}: {_md_cell(val)}")
+    return out
+
+
 def _md_table(records: list[dict[str, Any]]) -> list[str]:
     if not records:
         return ["(no rows)"]
@@ -536,7 +548,7 @@ def render_markdown(rep: dict[str, Any]) -> str:
             if p.samples:
                 out += ["samples: " + "; ".join(f"{k} {_md_cell(val)}" for k, val in p.samples.items()), ""]
             scalars = {k: val for k, val in p.evidence.items() if k != "table"}
-            out += [f"- {k}: {_md_cell(val)}" for k, val in scalars.items()]
+            out += _md_items(scalars)
             out += [""] if scalars else []
             if "table" in p.evidence:
                 out += [*_md_table(p.evidence["table"]), ""]
