@@ -24,6 +24,7 @@ from maae.report.aggregate import (
     load_runs,
     main,
 )
+from maae.report.stats import final_change
 from maae.scales import run_dir
 from maae.train import train
 
@@ -97,6 +98,22 @@ def test_dataset_rows_and_columns(results: Path) -> None:
         assert (row["n_generated"], row["n_real"], row["n_codes"], row["kde_n_fit"]) == (64, 64, 100, 128)
         assert pd.isna(row["fid"]) and pd.isna(row["fd_lenet"])  # not computed: empty cells
     assert on_disk.loc[on_disk["model"] == "wae", "m_active"].item() == M
+
+
+def test_recon_final_change_reads_the_training_log(results: Path) -> None:
+    """The final quarter of a fabricated log: halves' means 4 then 3, so the loss still fell by 25%."""
+    log = results / run_dir(".", "synthetic3", "maae", M, 0) / "metrics.csv"
+    steps = [1000 * i for i in range(1, 9)]
+    pd.DataFrame({"step": steps, "recon": [9, 8, 7, 6, 5, 5, 4, 3], "m_active": [M] * 8}).to_csv(
+        log, index=False
+    )
+    frame = aggregate_dataset(results, manifest(), "synthetic3").set_index("model")
+    assert frame.loc["maae", "recon_final_change"] == pytest.approx(-0.25)
+    assert frame.loc["maae", "m_active_since"] == 1000
+    # 20 steps logged every 5: one value in the final quarter, no halves to compare, an empty cell
+    short = pd.read_csv(results / run_dir(".", "synthetic3", "wae", M, 0) / "metrics.csv")
+    assert final_change(short["step"].tolist(), short["recon"].tolist(), 0.25) is None
+    assert pd.isna(frame.loc["wae", "recon_final_change"])
 
 
 def test_combine_keeps_only_data_sets_that_ran(results: Path) -> None:

@@ -226,6 +226,16 @@ def test_u_shape_passes_with_the_minimum_at_n_and_at_13_on_mnist() -> None:
     )
 
 
+def test_samples_show_how_far_training_had_levelled_off_without_changing_the_verdict() -> None:
+    inp = inputs({"synthetic8": (SYN8, working(8))})
+    before = verdict("wae_u_shape", inp)
+    assert "recon_final_change" not in part(before, "synthetic8").samples  # a runs.csv without the column
+    inp.runs["recon_final_change"] = [(0.0, -0.02, -0.04)[i % 3] for i in range(len(inp.runs))]
+    after = verdict("wae_u_shape", inp)
+    assert part(after, "synthetic8").samples["recon_final_change"] == "median -2.0% (-4.0% to +0.0%, 12 runs)"
+    assert (after.status, after.reason) == (before.status, before.reason)
+
+
 def test_claim_scope_and_targets_come_from_the_reference_file() -> None:
     """wae_u_shape's targets name the paper's number by its path: with that number at 32, the MNIST curve's
     minimum at 13 misses it; scoped to synthetic data alone, MNIST is not judged."""

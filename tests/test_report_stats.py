@@ -15,6 +15,7 @@ from maae.report.stats import (
     ONE_SEED,
     Interval,
     decide,
+    final_change,
     seed_bootstrap,
     seeds_to_decide,
     settled,
@@ -161,6 +162,19 @@ def test_seeds_to_decide() -> None:
     assert seeds_to_decide(wide, None, 1.0) is None
     assert seeds_to_decide(wide, None, 1.03125) is None
     assert seeds_to_decide(wide, None, 1.03125, cap=10_000) == 1281
+
+
+def test_final_change_compares_the_halves_of_the_final_window() -> None:
+    steps = [1000, 2000, 3000, 4000, 5000, 6000, 7000, 8000]
+    # final quarter (6000, 8000]: halves (6000, 7000] = [4] and (7000, 8000] = [3]
+    assert final_change(steps, [9, 8, 7, 6, 5, 5, 4, 3], 0.25) == pytest.approx(3 / 4 - 1)
+    # final half (4000, 8000]: [5, 5] then [4, 3]; a level loss changes by 0
+    assert final_change(steps, [9, 8, 7, 6, 5, 5, 4, 3], 0.5) == pytest.approx(3.5 / 5 - 1)
+    assert final_change(steps, [2.0] * 8, 0.25) == 0
+    assert final_change([8000], [3.0], 0.25) is None  # one logged value: no halves
+    assert final_change([], [], 0.25) is None
+    with pytest.raises(ValueError, match="values"):
+        final_change(steps, [1.0], 0.25)
 
 
 def test_stable_since_and_settled() -> None:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+import functools
 import json
 import sys
 from pathlib import Path
@@ -12,7 +13,8 @@ import pandas as pd
 
 from maae import io
 from maae.kinds import kind_of
-from maae.report.stats import stable_since
+from maae.report import reference
+from maae.report.stats import final_change, stable_since
 from maae.scales import run_dir
 
 # (column, meaning); the order of runs.csv. Every score is "lower is better" except kde.
@@ -27,6 +29,12 @@ COLUMNS: tuple[tuple[str, str], ...] = (
     ("steps", "training iterations run"),
     ("m_active", "active dimensions after training (mu_j >= active_threshold); m for the WAE"),
     ("m_active_since", "the first logged step from which m_A stayed as it ended (metrics.csv)"),
+    (
+        "recon_final_change",
+        "relative change of the logged training reconstruction loss over the final settled_fraction of "
+        "training (paper_reference.yaml statistics; mean of the window's second half over its first, minus "
+        "1): whether the score's training had levelled off (shown, never judged)",
+    ),
     (
         "train_seconds",
         "measured training wall time in seconds (resumed runs: summed; a packed run: its share, the pack's "
@@ -94,6 +102,7 @@ def run_row(results: Path, folder: Path, scale: str, dataset: str, metric: str) 
         "steps": summary["steps"],
         "m_active": scores["m_active"],
         "m_active_since": _m_active_since(folder),
+        "recon_final_change": _recon_final_change(folder),
         "train_seconds": summary["train_seconds"],
         "iterations_per_second": summary["iterations_per_second"],
         "device": summary["device"],
@@ -119,6 +128,19 @@ def run_row(results: Path, folder: Path, scale: str, dataset: str, metric: str) 
     }
     _flatten("cfg", config, row)
     return row
+
+
+def _recon_final_change(folder: Path) -> float | None:
+    log = folder / "metrics.csv"
+    if not log.is_file():
+        return None
+    frame = pd.read_csv(log, usecols=["step", "recon"])
+    return final_change(frame["step"].tolist(), frame["recon"].tolist(), _final_fraction())
+
+
+@functools.cache
+def _final_fraction() -> float:
+    return float(reference.load()["statistics"]["settled_fraction"])
 
 
 def _m_active_since(folder: Path) -> int | None:

@@ -140,6 +140,11 @@ def _samples(frame: pd.DataFrame, counts: tuple[str, ...] = ()) -> dict[str, Any
     }
     for column in counts:
         out[column] = _distinct(frame[column])
+    change = frame["recon_final_change"].dropna() if "recon_final_change" in frame else pd.Series(dtype=float)
+    if not change.empty:  # shown, not judged: whether training had levelled off (runs.csv recon_final_change)
+        out["recon_final_change"] = (
+            f"median {change.median():+.1%} ({change.min():+.1%} to {change.max():+.1%}, {len(change)} runs)"
+        )
     return out
 
 

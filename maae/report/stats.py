@@ -191,6 +191,25 @@ def stable_since(steps: Sequence[int], values: Sequence[float]) -> int | None:
     return int(since)
 
 
+def final_change(steps: Sequence[int], values: Sequence[float], final_fraction: float) -> float | None:
+    """How much a logged quantity (the training reconstruction loss) still moved over the final
+    ``final_fraction`` of training: the mean over that window's second half divided by the mean over its
+    first, minus 1. Batch losses are noisy, hence halves' means rather than end points. None with no value
+    logged in either half. A fact of the run: no claim is decided on it."""
+    if len(steps) != len(values):
+        raise ValueError(f"{len(steps)} steps but {len(values)} values")
+    if not len(steps):
+        return None
+    end = steps[-1]
+    start = (1 - final_fraction) * end
+    middle = (start + end) / 2
+    early = [v for s, v in zip(steps, values, strict=True) if start < s <= middle]
+    late = [v for s, v in zip(steps, values, strict=True) if middle < s]
+    if not early or not late or not sum(early):
+        return None
+    return float(sum(late) / len(late) / (sum(early) / len(early)) - 1)
+
+
 def settled(since: float | None, steps: int, final_fraction: float) -> bool:
     """Whether a run's m_A stayed unchanged over the final ``final_fraction`` of its ``steps``: a claim about
     the final mask uses the run only then, since otherwise its m_A is not final. Unknown (None or NaN, no
