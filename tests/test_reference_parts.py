@@ -85,3 +85,21 @@ def test_grid_and_study_runs_kept_together(tmp_path: Path) -> None:
     reference_parts.keep(tmp_path / "study", tmp_path / "reference")
     assert reference_parts.keep(results, tmp_path / "reference") == 1
     assert reference_parts.restore(tmp_path / "again", tmp_path / "reference") == 2
+
+
+def test_times_sums_each_stage_per_data_set_and_study(tmp_path: Path) -> None:
+    header = "s\th:m:s\tmax_rss\n"
+    for made, seconds in (
+        ("benchmarks/train/synthetic8/maae_m8_seed0.tsv", 100.0),
+        ("benchmarks/train/synthetic8/maae_m8_seed1.tsv", 300.0),
+        ("benchmarks/score/synthetic8/maae_m8_seed0.tsv", 50.0),
+        ("benchmarks/studies/sensitivity/train/synthetic4_base_maae_m8_seed0.tsv", 7.0),
+        ("benchmarks/prepare/synthetic8.tsv", 9.0),  # neither train nor score: left out
+    ):
+        (tmp_path / made).parent.mkdir(parents=True, exist_ok=True)
+        (tmp_path / made).write_text(header + f"{seconds}\t0:00:01\t1.0\n")
+    assert reference_parts.times(tmp_path) == [
+        "studies/sensitivity train: 1 jobs, 7 s in all, median 7 s, 7-7 s",
+        "synthetic8 score: 1 jobs, 50 s in all, median 50 s, 50-50 s",
+        "synthetic8 train: 2 jobs, 400 s in all, median 200 s, 100-300 s",
+    ]

@@ -10,6 +10,9 @@ while what was made from it is newer) and plans only the runs still to do.
 
     python workflow/scripts/reference_parts.py keep --results results/cpu --reference results/reference/cpu
     python workflow/scripts/reference_parts.py restore --results results/cpu --reference results/reference/cpu
+    python workflow/scripts/reference_parts.py times --results results/reference/cpu
+
+``times``: the wall time of every kept train and score job (Snakemake's benchmarks), per data set or study.
 """
 
 from __future__ import annotations
@@ -17,6 +20,7 @@ from __future__ import annotations
 import argparse
 import os
 import shutil
+import statistics
 import time
 from pathlib import Path
 
@@ -93,12 +97,34 @@ def restore(results: Path, reference: Path) -> int:
     return sum(len(list(results.glob(f"{runs}/scores.json"))) for runs in RUNS)
 
 
+def times(results: Path) -> list[str]:
+    """One line per data set (or study) and stage: jobs, their summed and median wall seconds."""
+    found: dict[tuple[str, str], list[float]] = {}
+    for tsv in sorted(results.glob("benchmarks/**/*.tsv")):
+        where = tsv.relative_to(results / "benchmarks").parts
+        stage = next((part for part in where if part in ("train", "score")), None)
+        if stage is None:
+            continue
+        group = "/".join(part for part in where[:-1] if part != stage)
+        found.setdefault((group, stage), []).append(float(tsv.read_text().splitlines()[1].split("\t")[0]))
+    return [
+        f"{group} {stage}: {len(s)} jobs, {sum(s):,.0f} s in all, median {statistics.median(s):,.0f} s, "
+        f"{min(s):,.0f}-{max(s):,.0f} s"
+        for (group, stage), s in sorted(found.items())
+    ]
+
+
 def main(argv: list[str] | None = None) -> int:
     p = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    p.add_argument("action", choices=("keep", "restore"))
+    p.add_argument("action", choices=("keep", "restore", "times"))
     p.add_argument("--results", type=Path, required=True, help="the results root, e.g. results/cpu")
-    p.add_argument("--reference", type=Path, required=True, help="e.g. results/reference/cpu")
+    p.add_argument("--reference", type=Path, help="e.g. results/reference/cpu (keep and restore)")
     args = p.parse_args(argv)
+    if args.action == "times":
+        print("\n".join(times(args.results)))
+        return 0
+    if args.reference is None:
+        p.error(f"{args.action} needs --reference")
     if args.action == "keep":
         print(f"{keep(args.results, args.reference)} scored runs kept in {args.reference}")
     else:
