@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import math
+
 import numpy as np
 import pytest
 from pytorch_fid.fid_score import calculate_frechet_distance
@@ -84,6 +86,17 @@ def test_kde_matches_brute_force_logsumexp() -> None:
     ours = kde.log_density(x, fit, hs, chunk_elements=1000)  # several chunks of 3 rows
     for row, h in zip(ours, hs, strict=True):
         np.testing.assert_allclose(row, brute_force_log_density(x, fit, h), rtol=1e-8, atol=0)
+
+
+def test_kde_exp_floor_changes_no_log_density(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Clamping exp's argument at EXP_FLOOR (its fast path) gives the very same float64 values as not
+    clamping, on data where most arguments lie far below it (small bandwidths, 128-d)."""
+    rng = np.random.default_rng(4)
+    fit, x = rng.standard_normal((2000, 128)), rng.standard_normal((300, 128))
+    hs = np.geomspace(0.05, 2.0, 8)
+    clamped = kde.log_density(x, fit, hs)
+    monkeypatch.setattr(kde, "EXP_FLOOR", -math.inf)
+    assert np.array_equal(clamped, kde.log_density(x, fit, hs))
 
 
 def test_kde_matches_sklearn_at_large_bandwidths() -> None:
