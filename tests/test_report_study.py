@@ -11,6 +11,7 @@ import pytest
 
 from maae import scales, studies
 from maae.report import stats, study
+from maae.report.plots import study as plots
 from maae.report.reference import load as load_reference
 
 REF = load_reference()
@@ -123,3 +124,33 @@ def test_cells_and_the_report_say_what_each_named_setting_found() -> None:
     assert "**paper** finds n in some runs: 4 of 9 runs" in text
     assert "**base** finds n: 9 of 9 runs" in text and "written before the run" in text
     assert not math.isnan(base["fd_raw"])
+
+
+def test_heatmap_colours_the_share_and_writes_each_cells_runs() -> None:
+    cells = study.cells(fabricated({"authors": 0, "paper": 4}), REF)
+    fig = plots.heatmap(cells, "title")
+    ax = fig.axes[0]
+    shown = ax.images[0].get_array()
+    settings = list(dict.fromkeys(cells["setting"]))
+    for c in cells.itertuples():
+        assert shown[settings.index(c.setting), [4, 8, 16].index(c.n)] == pytest.approx(c.share)
+    texts = {t.get_text() for t in ax.texts}
+    assert "0/3  m_A 7, 7, 7\nFD 1" in texts  # authors at n = 4: every seed 3 above n
+    assert [t.get_text() for t in ax.get_yticklabels()] == settings
+
+
+def test_axes_plot_one_panel_per_axis_titled_with_its_verdict() -> None:
+    runs = fabricated({"lambda1=100": 3})
+    cells = study.cells(runs, REF)
+    verdicts = study.verdicts(CPU, "sensitivity", runs, REF)
+    fig = plots.axes(cells, verdicts, "title")
+    panels = [ax for ax in fig.axes if ax.get_title()]
+    assert [ax.get_title() for ax in panels] == [
+        f"{v['axis']} ({v['key']}): {v['verdict']}" for v in verdicts
+    ]
+    lambda1 = panels[0]
+    assert lambda1.get_xscale() == "log" and len(lambda1.lines) == 3 + 1  # one line per n, the base
+    n4 = lambda1.lines[0]
+    assert list(n4.get_xdata()) == [10.0, 30.0, 100.0, 1000.0]  # sorted on the axis, the base at 30
+    assert list(n4.get_ydata()) == [1.0, 1.0, 1.0, 1.0]  # lambda1=100's misses are its last runs (n = 8, 16)
+    assert list(lambda1.lines[1].get_ydata()) == [1.0, 1.0, 0.0, 1.0]  # n = 8

@@ -16,11 +16,12 @@ N_COLORS = ("tab:blue", "tab:orange", "tab:green", "tab:red", "tab:purple", "tab
 
 def heatmap(cells: pd.DataFrame, title: str) -> Figure:
     """Rows: settings in the study's order; columns: n. Colour: the share of runs finding n ± 1; each cell
-    also says found/runs and the mean Fréchet distance, so a setting that finds n with worse samples shows."""
+    also says found/runs, each seed's m_A (how far a miss is, and on which side) and the mean Fréchet
+    distance, so a setting that finds n with worse samples shows."""
     settings = list(dict.fromkeys(cells["setting"]))
     ns = sorted(cells["n"].unique())
     share = np.full((len(settings), len(ns)), np.nan)
-    fig = new_figure(2.2 + 1.6 * len(ns), 1.2 + 0.42 * len(settings))
+    fig = new_figure(2.2 + 1.9 * len(ns), 1.2 + 0.55 * len(settings))
     ax = fig.add_subplot()
     for c in cells.itertuples():
         i, j = settings.index(c.setting), ns.index(c.n)
@@ -29,10 +30,10 @@ def heatmap(cells: pd.DataFrame, title: str) -> Figure:
         ax.text(
             j,
             i,
-            f"{c.found}/{c.runs}  FD {fmt.num(c.fd_raw)}",
+            f"{c.found}/{c.runs}  m_A {c.m_active}\nFD {fmt.num(c.fd_raw)}",
             ha="center",
             va="center",
-            fontsize=8,
+            fontsize=7,
             color="white" if dark else "black",
         )
     image = ax.imshow(share, vmin=0, vmax=1, cmap="viridis", aspect="auto", interpolation="nearest")
