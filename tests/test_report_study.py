@@ -134,8 +134,9 @@ def test_heatmap_colours_the_share_and_writes_each_cells_runs() -> None:
     settings = list(dict.fromkeys(cells["setting"]))
     for c in cells.itertuples():
         assert shown[settings.index(c.setting), [4, 8, 16].index(c.n)] == pytest.approx(c.share)
-    texts = {t.get_text() for t in ax.texts}
-    assert "0/3  m_A 7, 7, 7\nFD 1" in texts  # authors at n = 4: every seed 3 above n
+    colours = {t.get_text(): t.get_color() for t in ax.texts}
+    assert colours["0/3  m_A 7, 7, 7\nFD 1"] == "white"  # authors at n = 4: every seed 3 above n, dark cell
+    assert colours["3/3  m_A 4, 4, 4\nFD 1"] == "black"  # found: viridis's yellow end
     assert [t.get_text() for t in ax.get_yticklabels()] == settings
 
 

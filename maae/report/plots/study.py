@@ -26,7 +26,7 @@ def heatmap(cells: pd.DataFrame, title: str) -> Figure:
     for c in cells.itertuples():
         i, j = settings.index(c.setting), ns.index(c.n)
         share[i, j] = c.share
-        dark = c.share < 0.35 or c.share > 0.85
+        dark = c.share < 0.5  # viridis: dark purple at 0, yellow at 1
         ax.text(
             j,
             i,
