@@ -103,3 +103,19 @@ def test_times_sums_each_stage_per_data_set_and_study(tmp_path: Path) -> None:
         "synthetic8 score: 1 jobs, 50 s in all, median 50 s, 50-50 s",
         "synthetic8 train: 2 jobs, 400 s in all, median 200 s, 100-300 s",
     ]
+
+
+def test_keep_rendered_copies_what_was_rendered_only_when_asked(tmp_path: Path) -> None:
+    results = results_root(tmp_path / "results", GRID_RUN)
+    rendered = [
+        *("runs.csv", "datasets.json", "tables/table2.md", "figures/fig4a.png", "report/verdict.md"),
+        *("runs/synthetic8/runs.csv", "studies/sensitivity/heatmap.png", "studies/sensitivity/cells.csv"),
+    ]
+    for name in rendered:
+        (results / name).parent.mkdir(parents=True, exist_ok=True)
+        (results / name).write_text(name)
+    reference_parts.keep(results, tmp_path / "runs_only")
+    assert not any((tmp_path / "runs_only" / name).exists() for name in rendered)
+    reference_parts.keep(results, tmp_path / "whole", rendered=True)
+    assert all((tmp_path / "whole" / name).read_text() == name for name in rendered)
+    assert not (tmp_path / "whole" / GRID_RUN / "model.pt").exists()

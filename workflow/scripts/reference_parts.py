@@ -12,6 +12,9 @@ while what was made from it is newer) and plans only the runs still to do.
     python workflow/scripts/reference_parts.py restore --results results/cpu --reference results/reference/cpu
     python workflow/scripts/reference_parts.py times --results results/reference/cpu
 
+``keep --rendered`` also copies what the workflow rendered from the runs (runs.csv, datasets.json,
+config.yaml, tables, figures, baselines, the verdict report and each study's outputs): for the last part
+only, once everything is rendered from every run, so a reference never holds renders of part of its runs.
 ``times``: the wall time of every kept train and score job (Snakemake's benchmarks), per data set or study.
 """
 
@@ -27,6 +30,10 @@ from pathlib import Path
 RUN_FILES = ("config.json", "metrics.csv", "summary.json", "scores.json")
 RUNS = ("runs/*/*/*/*", "runs/*/*~*/*/*/*")  # <dataset>/[<study>~<setting>/]<model>/m<m>/seed<s>
 PREPARED = ("prepared/*.json", "studies/*/prepared/*.json")
+RENDERED = (
+    "config.yaml", "datasets.json", "runs.csv", "runs/*/runs.csv", "tables/*", "figures/*", "baselines/*",
+    "report/*", "studies/*/*.csv", "studies/*/*.png", "studies/*/*.pdf", "studies/*/*.md",
+)  # fmt: skip
 
 
 def _made_by(where: Path) -> list[Path]:
@@ -53,9 +60,14 @@ def _made_by(where: Path) -> list[Path]:
     ]
 
 
-def keep(results: Path, reference: Path) -> int:
-    """Copy every scored run (and what made it) from ``results`` into ``reference``; returns the count."""
+def keep(results: Path, reference: Path, rendered: bool = False) -> int:
+    """Copy every scored run (and what made it) from ``results`` into ``reference``, and with ``rendered``
+    what was rendered from them; returns the count of runs."""
     kept = 0
+    for pattern in RENDERED if rendered else ():
+        for found in results.glob(pattern):
+            if found.is_file():
+                _copy(found, reference / found.relative_to(results))
     for pattern in RUNS:
         for scores in sorted(results.glob(f"{pattern}/scores.json")):
             where = scores.parent.relative_to(results)
@@ -119,6 +131,7 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("action", choices=("keep", "restore", "times"))
     p.add_argument("--results", type=Path, required=True, help="the results root, e.g. results/cpu")
     p.add_argument("--reference", type=Path, help="e.g. results/reference/cpu (keep and restore)")
+    p.add_argument("--rendered", action="store_true", help="keep: also the tables, figures, reports, ...")
     args = p.parse_args(argv)
     if args.action == "times":
         print("\n".join(times(args.results)))
@@ -126,7 +139,7 @@ def main(argv: list[str] | None = None) -> int:
     if args.reference is None:
         p.error(f"{args.action} needs --reference")
     if args.action == "keep":
-        print(f"{keep(args.results, args.reference)} scored runs kept in {args.reference}")
+        print(f"{keep(args.results, args.reference, args.rendered)} scored runs kept in {args.reference}")
     else:
         print(f"{restore(args.results, args.reference)} scored runs restored into {args.results}")
     return 0
