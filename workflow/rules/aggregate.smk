@@ -7,6 +7,8 @@ localrules:
 
 rule manifest:
     """What this scale asked for and which data sets could run (a missing one: its reason)."""
+    input:
+        SCALE_STAMP,
     output:
         manifest=RESULTS / "datasets.json",
         config=RESULTS / "config.yaml",

@@ -166,6 +166,29 @@ def write_atomic(path, text):
     tmp.replace(path)
 
 
+def rewrite_if_changed(path, text):
+    """Write ``path`` only when its text changes, so its mtime moves exactly when ``text`` does. The
+    manifest takes the resolved scale (``only:`` among it) through such a file, so a changed scale re-makes
+    datasets.json under every rerun trigger: params alone are not seen with `--rerun-triggers mtime`, nor
+    for results restored without Snakemake's metadata (a stale datasets.json then skips the data sets the
+    run was asked for). Unwritable (a read-only results root): left to the rules that must write there."""
+    path = Path(path)
+    try:
+        if not path.is_file() or path.read_text() != text:
+            write_atomic(path, text)
+    except OSError as err:
+        logger.warning(f"{path}: not updated ({err.strerror})")
+    return path
+
+
+SCALE_STAMP = rewrite_if_changed(
+    RESULTS / ".scale.json",
+    json.dumps(
+        {"manifest": {**MANIFEST, "code_version": None}, "config": config}, sort_keys=True, default=str
+    ),
+)
+
+
 def score_args(dataset):
     opts = scales.score_options(config, dataset)
     return (
