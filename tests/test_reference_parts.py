@@ -79,6 +79,16 @@ def test_restore_touches_what_was_made_first_oldest(tmp_path: Path, run: Path) -
     assert times == sorted(times) and len(set(times)) == 4
 
 
+def test_metric_caches_kept_and_restored(tmp_path: Path) -> None:
+    """The LeNet behind fd_lenet goes with the runs, so a later part scores with the very same network."""
+    results = results_root(tmp_path / "results", GRID_RUN)
+    (results / "metrics_cache").mkdir()
+    (results / "metrics_cache" / "lenet_mnist_e2_s0.pt").write_text("weights")
+    reference_parts.keep(results, tmp_path / "reference")
+    reference_parts.restore(tmp_path / "again", tmp_path / "reference")
+    assert (tmp_path / "again" / "metrics_cache" / "lenet_mnist_e2_s0.pt").read_text() == "weights"
+
+
 def test_grid_and_study_runs_kept_together(tmp_path: Path) -> None:
     results = results_root(tmp_path / "results", GRID_RUN)
     results_root(tmp_path / "study", STUDY_RUN)

@@ -2,7 +2,8 @@
 
 ``keep``: copy a results root's scored runs into the reference folder: each run's config.json, metrics.csv,
 summary.json and scores.json (weights and checkpoints left out for size), its training and scoring logs and
-benchmarks, and the prepared records; a study's runs (``runs/<dataset>/<study>~<setting>/...``) as well,
+benchmarks, the prepared records and the metric caches (e.g. the LeNet behind fd_lenet, so runs scored
+in a later part use the very same network); a study's runs (``runs/<dataset>/<study>~<setting>/...``) as well,
 with their logs, benchmarks and prepared records under ``studies/<study>/``. ``restore``: copy them back
 into a results root and touch them oldest first (prepared, config, summary, scores), so that Snakemake
 finds every kept run up to date even without its model.pt (a missing intermediate file is not rebuilt
@@ -29,7 +30,7 @@ from pathlib import Path
 
 RUN_FILES = ("config.json", "metrics.csv", "summary.json", "scores.json")
 RUNS = ("runs/*/*/*/*", "runs/*/*~*/*/*/*")  # <dataset>/[<study>~<setting>/]<model>/m<m>/seed<s>
-PREPARED = ("prepared/*.json", "studies/*/prepared/*.json")
+PREPARED = ("prepared/*.json", "studies/*/prepared/*.json", "metrics_cache/*")
 RENDERED = (
     "config.yaml", "datasets.json", "runs.csv", "runs/*/runs.csv", "tables/*", "figures/*", "baselines/*",
     "report/*", "studies/*/*.csv", "studies/*/*.png", "studies/*/*.pdf", "studies/*/*.md",
@@ -95,8 +96,9 @@ def restore(results: Path, reference: Path) -> int:
     for folder in ("runs", "prepared"):
         if (reference / folder).is_dir():
             shutil.copytree(reference / folder, results / folder, dirs_exist_ok=True)
-    for found in reference.glob(PREPARED[1]):
-        _copy(found, results / found.relative_to(reference))
+    for pattern in PREPARED[1:]:
+        for found in reference.glob(pattern):
+            _copy(found, results / found.relative_to(reference))
     now = time.time()
     made = [
         PREPARED,
