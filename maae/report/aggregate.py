@@ -101,8 +101,7 @@ def run_row(results: Path, folder: Path, scale: str, dataset: str, metric: str) 
         "seed": config["train"]["seed"],
         "steps": summary["steps"],
         "m_active": scores["m_active"],
-        "m_active_since": _m_active_since(folder),
-        "recon_final_change": _recon_final_change(folder),
+        **_training_log_facts(folder),
         "train_seconds": summary["train_seconds"],
         "iterations_per_second": summary["iterations_per_second"],
         "device": summary["device"],
@@ -130,25 +129,23 @@ def run_row(results: Path, folder: Path, scale: str, dataset: str, metric: str) 
     return row
 
 
-def _recon_final_change(folder: Path) -> float | None:
+def _training_log_facts(folder: Path) -> dict[str, Any]:
+    """What runs.csv reads from a run's metrics.csv (read once): when m_A settled, how far the
+    reconstruction loss still moved at the end. Empty cells without a log."""
     log = folder / "metrics.csv"
     if not log.is_file():
-        return None
-    frame = pd.read_csv(log, usecols=["step", "recon"])
-    return final_change(frame["step"].tolist(), frame["recon"].tolist(), _final_fraction())
+        return {"m_active_since": None, "recon_final_change": None}
+    frame = pd.read_csv(log, usecols=["step", "m_active", "recon"])
+    steps = frame["step"].tolist()
+    return {
+        "m_active_since": stable_since(steps, frame["m_active"].tolist()),
+        "recon_final_change": final_change(steps, frame["recon"].tolist(), _final_fraction()),
+    }
 
 
 @functools.cache
 def _final_fraction() -> float:
     return float(reference.load()["statistics"]["settled_fraction"])
-
-
-def _m_active_since(folder: Path) -> int | None:
-    log = folder / "metrics.csv"
-    if not log.is_file():
-        return None
-    frame = pd.read_csv(log, usecols=["step", "m_active"])
-    return stable_since(frame["step"].tolist(), frame["m_active"].tolist())
 
 
 def aggregate_dataset(results: str | Path, manifest: dict[str, Any], dataset: str) -> pd.DataFrame:

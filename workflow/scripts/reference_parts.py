@@ -93,10 +93,9 @@ def _copy(source: Path, target: Path) -> None:
 
 def restore(results: Path, reference: Path) -> int:
     """Copy the kept runs and prepared records into ``results``, touched in the order they were made."""
-    for folder in ("runs", "prepared"):
-        if (reference / folder).is_dir():
-            shutil.copytree(reference / folder, results / folder, dirs_exist_ok=True)
-    for pattern in PREPARED[1:]:
+    if (reference / "runs").is_dir():
+        shutil.copytree(reference / "runs", results / "runs", dirs_exist_ok=True)
+    for pattern in PREPARED:
         for found in reference.glob(pattern):
             _copy(found, results / found.relative_to(reference))
     now = time.time()
