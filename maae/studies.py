@@ -70,6 +70,11 @@ def label(value: Any) -> str:
     return str(value)
 
 
+def positive_number(value: Any) -> bool:
+    """Whether an axis value has a scale: a factor of the base can be taken and a log axis drawn."""
+    return isinstance(value, int | float) and not isinstance(value, bool) and value > 0
+
+
 def settings(study: dict[str, Any]) -> list[Setting]:
     """The base, then each axis's values in order, then the named settings (which replace the base)."""
     base = dict(study["base"])

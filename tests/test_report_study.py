@@ -111,6 +111,8 @@ def test_a_moving_mask_finds_nothing() -> None:
     assert not runs["found"].any()
     cells = study.cells(runs, REF)
     assert (cells["share"] == 0).all() and (cells["settled"] == 0).all()
+    texts = [t.get_text() for t in plots.heatmap(cells, "title").axes[0].texts]
+    assert all(t.endswith("(3 still moving)") for t in texts)
 
 
 def test_cells_and_the_report_say_what_each_named_setting_found() -> None:
@@ -140,18 +142,33 @@ def test_heatmap_colours_the_share_and_writes_each_cells_runs() -> None:
     assert [t.get_text() for t in ax.get_yticklabels()] == settings
 
 
-def test_axes_plot_one_panel_per_axis_titled_with_its_verdict() -> None:
+def test_axes_plot_each_runs_offset_per_axis_titled_with_its_verdict() -> None:
     runs = fabricated({"lambda1=100": 3})
-    cells = study.cells(runs, REF)
     verdicts = study.verdicts(CPU, "sensitivity", runs, REF)
-    fig = plots.axes(cells, verdicts, "title")
+    fig = plots.axes(runs, verdicts, 1, "title")
     panels = [ax for ax in fig.axes if ax.get_title()]
     assert [ax.get_title() for ax in panels] == [
         f"{v['axis']} ({v['key']}): {v['verdict']}" for v in verdicts
     ]
     lambda1 = panels[0]
-    assert lambda1.get_xscale() == "log" and len(lambda1.lines) == 3 + 1  # one line per n, the base
-    n4 = lambda1.lines[0]
-    assert list(n4.get_xdata()) == [10.0, 30.0, 100.0, 1000.0]  # sorted on the axis, the base at 30
-    assert list(n4.get_ydata()) == [1.0, 1.0, 1.0, 1.0]  # lambda1=100's misses are its last runs (n = 8, 16)
-    assert list(lambda1.lines[1].get_ydata()) == [1.0, 1.0, 0.0, 1.0]  # n = 8
+    assert lambda1.get_xscale() == "log"
+    means = {line.get_label(): line for line in lambda1.lines if line.get_label().startswith("n = ")}
+    assert list(means["n = 4"].get_ydata()) == [0, 0, 0, 0]  # lambda1=100's misses are its last runs
+    assert list(means["n = 8"].get_ydata()) == [0, 0, 3, 0]  # n = 8, 16: m_A = n + 3
+    x8 = means["n = 8"].get_xdata()
+    assert x8[0] < x8[1] < x8[2] < x8[3] and x8[1] == pytest.approx(30)  # sorted on the axis, n = 8 centred
+    texts = [t.get_text() for t in lambda1.texts]
+    assert texts == ["9/9", "9/9", "3/9", "9/9 (shown)"]  # lambda1 = 1000 lies beyond the judged factor
+    dots = [c.get_offsets()[:, 1] for c in lambda1.collections if len(c.get_offsets())]
+    assert sorted(float(y) for d in dots for y in d).count(3.0) == 6  # every run drawn: 6 misses at n + 3
+
+
+def test_axes_plot_orders_values_and_draws_a_moving_mask_hollow() -> None:
+    runs = fabricated({}, settled=False)
+    verdicts = study.verdicts(CPU, "sensitivity", runs, REF)
+    fig = plots.axes(runs, verdicts, 1, "title")
+    lambda3 = next(ax for ax in fig.axes if ax.get_title().startswith("lambda3_interval"))
+    labels = [t.get_text().split("\n")[0] for t in lambda3.get_xticklabels()]
+    assert labels == ["0.025ofsteps", "base", "default"]  # numbers ascending, the authors' 4R last
+    drawn = [c for c in lambda3.collections if len(c.get_offsets())]
+    assert drawn and all(len(c.get_facecolors()) == 0 or c.get_facecolors()[0][3] == 0 for c in drawn)

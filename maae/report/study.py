@@ -121,10 +121,6 @@ def _resolved(cfg: dict[str, Any], name: str, setting: str, key: str) -> Any:
     return getattr(getattr(run, section), option)
 
 
-def _positive(x: Any) -> bool:
-    return isinstance(x, int | float) and not isinstance(x, bool) and x > 0
-
-
 def verdicts(cfg: dict[str, Any], name: str, runs: pd.DataFrame, reference: dict[str, Any]) -> list[dict]:
     """Each axis judged by the pre-registered rule: its judged values' pooled shares and the verdict."""
     rule = reference["sensitivity"]
@@ -143,10 +139,13 @@ def verdicts(cfg: dict[str, Any], name: str, runs: pd.DataFrame, reference: dict
         for setting, shown, resolved in values:
             at = masked[masked["setting"] == setting]
             share = stats.proportion(int(at["found"].sum()), len(at), rule["confidence"])
-            if not _positive(base):
+            if not studies.positive_number(base):
                 judged = True
             else:
-                judged = _positive(resolved) and max(resolved / base, base / resolved) <= rule["factor"]
+                judged = (
+                    studies.positive_number(resolved)
+                    and max(resolved / base, base / resolved) <= rule["factor"]
+                )
             rows.append(
                 {"setting": setting, "value": shown, "resolved": resolved, "share": share, "judged": judged}
             )
@@ -288,7 +287,8 @@ def main(argv: list[str] | None = None) -> int:
         title = f"Sensitivity study {args.study} ({cfg['scale']} scale, {fmt.count(len(runs), 'runs')})"
         table_cells = cells(runs, reference)
         save(plots.heatmap(table_cells, title), out / "heatmap")
-        save(plots.axes(table_cells, verdicts(cfg, args.study, runs, reference), title), out / "axes")
+        judged = verdicts(cfg, args.study, runs, reference)
+        save(plots.axes(runs, judged, reference["sensitivity"]["found_within"], title), out / "axes")
     else:
         io.write_text(out / "verdict.md", render(cfg, args.study, runs, reference))
     return 0
