@@ -7,6 +7,7 @@ test can say which numbers each figure must show; Figure 6 samples real tiny MNI
 from __future__ import annotations
 
 import json
+import shutil
 from pathlib import Path
 
 import numpy as np
@@ -291,6 +292,16 @@ def test_fig6_cli(image_root: Path, tmp_path: Path, capsys: pytest.CaptureFixtur
     fig, problems = samples.fig6(Results.load(image_root), "mnist", None, 0, 4, 0)
     assert problems == [] and "4 draws from N(0, I_m), prior seed 0" in texts(fig)
     assert sum(bool(ax.images) for ax in fig.axes) == 2
+
+
+def test_fig6_without_weights_says_so_and_still_gives_the_steps(image_root: Path, tmp_path: Path) -> None:
+    root = tmp_path / "kept"  # a committed reference keeps run folders without model.pt
+    shutil.copytree(image_root, root)
+    for weights in root.rglob("model.pt"):
+        weights.unlink()
+    fig, problems = samples.fig6(Results.load(root), "mnist", None, 0, 4, 0)
+    assert len(problems) == 2 and all("model.pt" in p for p in problems)
+    assert "2 steps" in texts(fig) and not any(ax.images for ax in fig.axes)
 
 
 # ---------------------------------------------------------------- command line

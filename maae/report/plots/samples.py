@@ -54,8 +54,8 @@ def fig6(
     for ax, model in zip(fig.subplots(1, 2), ("maae", "wae"), strict=True):
         try:
             folder = results.run_folder(dataset, model, m, seed)
+            steps.append(read_json(folder, "summary.json")["steps"])  # known even where weights were not kept
             images, m_active = sample_images(folder, n, sample_seed)
-            steps.append(read_json(folder, "summary.json")["steps"])
         except Unavailable as err:
             placeholder_axes(ax, str(err))
             problems.append(str(err))
