@@ -17,7 +17,7 @@ def test_settings_are_the_base_each_axis_value_and_the_named_settings() -> None:
     names = [s.name for s in studies.settings(CPU["studies"]["sensitivity"])]
     assert names[0] == "base" and names[-2:] == ["authors", "paper"]
     assert "lambda1=10" in names and "lambda3_interval=0.025ofsteps" in names
-    assert "lambda3_interval=default" in names and len(names) == len(set(names)) == 14
+    assert "lambda3_interval=default" in names and len(names) == len(set(names)) == 16
 
 
 def test_an_axis_value_replaces_only_its_key_and_null_is_maaes_default() -> None:
@@ -45,7 +45,7 @@ def test_schedules_follow_an_axis_that_sets_the_length() -> None:
 def test_the_yardstick_runs_at_the_base_alone() -> None:
     runs = studies.runs(CPU, "sensitivity")
     assert {r.setting for r in runs if r.model == "wae"} == {"base"}
-    assert len(runs) == 3 * 2 * (2 + 13)
+    assert len(runs) == 3 * 2 * (2 + 15)
 
 
 def _with(change: dict) -> dict:

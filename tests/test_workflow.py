@@ -122,8 +122,8 @@ def test_the_study_plans_apart_from_the_grid(tmp_path: Path) -> None:
     done = dry_run(tmp_path, "cpu", "sensitivity")
     assert done.returncode == 0, done.stderr[-2000:]
     counts = job_counts(done.stdout)
-    # 3 n x 2 seeds at the base (MAAE and the WAE yardstick) and at 13 other settings (MAAE)
-    assert counts["train_study"] == counts["score_study"] == 3 * 2 * (2 + 13)
+    # 3 n x 2 seeds at the base (MAAE and the WAE yardstick) and at 15 other settings (MAAE)
+    assert counts["train_study"] == counts["score_study"] == 3 * 2 * (2 + 15)
     assert counts["prepare_study"] == 3 and "train" not in counts
     assert counts["study_table"] == counts["study_figures"] == counts["study_verdict"] == 1
     (tmp_path / "data").rename(tmp_path / "data0")  # fake_data_root makes it again
