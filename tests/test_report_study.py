@@ -172,3 +172,26 @@ def test_axes_plot_orders_values_and_draws_a_moving_mask_hollow() -> None:
     assert labels == ["0.025ofsteps", "base", "default"]  # numbers ascending, the authors' 4R last
     drawn = [c for c in lambda3.collections if len(c.get_offsets())]
     assert drawn and all(len(c.get_facecolors()) == 0 or c.get_facecolors()[0][3] == 0 for c in drawn)
+
+
+def test_a_study_without_axes_says_so_in_its_report_and_figures() -> None:
+    whole = {"n": [4, 8], "m_per_n": 4, "seeds": [0, 1], "steps": 10000, "base": STUDY["base"]}
+    cfg = scales.load(Path("config/cpu.yaml"), {"studies": {"whole": whole}})
+    rows = [
+        {
+            "setting": run.setting, "axis": None, "value": None, "n": run.n, "m": run.m, "model": run.model,
+            "seed": run.seed, "m_active": run.n + run.seed, "offset": run.seed, "settled": True,
+            "found": True, "fd_raw": 1.0, "steps": 10000, "code_version": "abc", "n_generated": 5000,
+            "n_real": 5000,
+        }
+        for run in studies.runs(cfg, "whole")
+    ]  # fmt: skip
+    runs = pd.DataFrame(rows)
+    assert study.verdicts(cfg, "whole", runs, REF) == []
+    text = study.render(cfg, "whole", runs, REF)
+    assert "None: this study varies no setting one at a time" in text and "| axis |" not in text
+    assert "**base** finds n: 4 of 4 runs" in text
+    fig = plots.axes(runs, [], 1, "title")
+    assert "no axes in this study:\nits settings are in the heatmap" in [t.get_text() for t in fig.texts]
+    heatmap = plots.heatmap(study.cells(runs, REF), "title")
+    assert heatmap.get_figheight() >= 3.0  # one row of settings still leaves room for the colour bar's label

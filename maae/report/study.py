@@ -188,10 +188,16 @@ def render(cfg: dict[str, Any], name: str, runs: pd.DataFrame, reference: dict[s
         "",
         "## Along each axis",
         "",
-        "| axis | key | value | share of runs finding n [interval] | judged | verdict |",
-        "|---|---|---|---|---|---|",
     ]
-    for v in verdicts(cfg, name, runs, reference):
+    along = verdicts(cfg, name, runs, reference)
+    if along:
+        lines += [
+            "| axis | key | value | share of runs finding n [interval] | judged | verdict |",
+            "|---|---|---|---|---|---|",
+        ]
+    else:
+        lines.append("None: this study varies no setting one at a time; its settings follow.")
+    for v in along:
         decide = ""
         if v["verdict"] == "inconclusive":
             n = v["runs_to_decide"]

@@ -23,7 +23,8 @@ def heatmap(cells: pd.DataFrame, title: str) -> Figure:
     settings = list(dict.fromkeys(cells["setting"]))
     ns = sorted(cells["n"].unique())
     share = np.full((len(settings), len(ns)), np.nan)
-    fig = new_figure(2.2 + 1.9 * len(ns), 1.2 + 0.55 * len(settings))
+    height = max(3.0, 1.2 + 0.55 * len(settings))  # at least 3 in, so the colour bar's label fits
+    fig = new_figure(2.2 + 1.9 * len(ns), height)
     ax = fig.add_subplot()
     for c in cells.itertuples():
         i, j = settings.index(c.setting), ns.index(c.n)
@@ -84,6 +85,10 @@ def axes(runs: pd.DataFrame, verdicts: list[dict], within: int, title: str) -> F
     rows = max(1, math.ceil(len(verdicts) / cols))
     fig = new_figure(4.2 * cols, 3.2 * rows)
     fig.suptitle(title, fontsize=10)
+    if not verdicts:  # a study of whole settings only: nothing varies one at a time
+        fig.text(
+            0.5, 0.5, "no axes in this study:\nits settings are in the heatmap", ha="center", va="center"
+        )
     for k, v in enumerate(verdicts):
         ax = fig.add_subplot(rows, cols, k + 1)
         values = _ordered(v["values"])
