@@ -23,7 +23,7 @@ def heatmap(cells: pd.DataFrame, title: str) -> Figure:
     settings = list(dict.fromkeys(cells["setting"]))
     ns = sorted(cells["n"].unique())
     share = np.full((len(settings), len(ns)), np.nan)
-    height = max(3.0, 1.2 + 0.55 * len(settings))  # at least 3 in, so the colour bar's label fits
+    height = max(3.8, 1.2 + 0.55 * len(settings))  # at least 3.8 in, so the colour bar's label fits
     fig = new_figure(2.2 + 1.9 * len(ns), height)
     ax = fig.add_subplot()
     for c in cells.itertuples():
