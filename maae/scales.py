@@ -9,6 +9,7 @@ name data sets the scale has, and figure m values are on the grid.
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
 
@@ -49,6 +50,23 @@ def validate(cfg: dict[str, Any]) -> dict[str, Any]:
 
     studies.check(cfg)
     return cfg
+
+
+def typed_cli_config(entries: Mapping[str, Any]) -> dict[str, Any]:
+    """``--config`` entries typed as a scale file's would be. Snakemake reads a top-level value as a
+    number, a boolean or text, but parses a nested one (``'run={train.steps: 50}'``) with YAML's
+    BaseLoader, which leaves every leaf a string; each nested leaf is read again as YAML here, so the
+    schema and the run checks see 50, not '50'. Top-level values are returned as Snakemake read them."""
+
+    def typed(value: Any) -> Any:
+        if isinstance(value, Mapping):
+            return {key: typed(item) for key, item in value.items()}
+        if isinstance(value, list | tuple):
+            return [typed(item) for item in value]
+        return yaml.safe_load(value) if isinstance(value, str) else value
+
+    nested = (Mapping, list, tuple)
+    return {key: typed(value) if isinstance(value, nested) else value for key, value in entries.items()}
 
 
 def load(path: str | Path, overrides: dict[str, Any] | None = None) -> dict[str, Any]:
@@ -195,7 +213,10 @@ def compose(
     )
     for section in sections:
         values.update(section)
-    return {key: _of_steps(key, value, values["train.steps"]) for key, value in values.items()}
+    steps = values["train.steps"]
+    if isinstance(steps, bool) or not isinstance(steps, int):  # the fractions below need it
+        raise ConfigError(f"train.steps: expected a whole number of iterations, got {steps!r}")
+    return {key: _of_steps(key, value, steps) for key, value in values.items()}
 
 
 def _of_steps(key: str, value: Any, steps: int) -> Any:

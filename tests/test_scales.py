@@ -231,6 +231,34 @@ def test_bad_fraction_of_steps_named(value: dict, named: str) -> None:
         scales.check(cfg)
 
 
+def test_a_step_count_that_is_not_a_number_is_named() -> None:
+    cfg = scales.load(Path("config/smoke.yaml"))
+    cfg["run"]["train.steps"] = "fifty"
+    with pytest.raises(
+        ConfigError, match=r"train\.steps: expected a whole number of iterations, got 'fifty'"
+    ):
+        scales.check(cfg)
+
+
+def test_nested_cli_config_values_are_typed_as_in_a_scale_file() -> None:
+    """What Snakemake's --config hands over for 'run={train.steps: 50, model.lambda1: 30.0}' and the
+    like (YAML's BaseLoader: nested leaves are strings) comes out as the scale file would give it."""
+    given = {
+        "threads": 2,
+        "data_root": "/data/123",
+        "run": {"train.steps": "50", "model.lambda1": "30.0", "train.lambda3_interval": {"of_steps": "0.05"}},
+        "only": ["synthetic8", "mnist"],
+        "studies": {"capacity": {"n": ["4", "8"], "base": {"model.width": "null"}}},
+    }
+    assert scales.typed_cli_config(given) == {
+        "threads": 2,
+        "data_root": "/data/123",  # top level: as Snakemake read it
+        "run": {"train.steps": 50, "model.lambda1": 30.0, "train.lambda3_interval": {"of_steps": 0.05}},
+        "only": ["synthetic8", "mnist"],
+        "studies": {"capacity": {"n": [4, 8], "base": {"model.width": None}}},
+    }
+
+
 def test_packs_group_runs_that_can_share_one() -> None:
     """pack: K chunks each adversary's runs in grid order; all, one chunk each; a chunk of one is left to
     the solo rule; 1 (the default) packs nothing."""

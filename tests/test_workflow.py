@@ -117,6 +117,19 @@ def test_bad_config_fails_before_any_job(tmp_path: Path) -> None:
 
 
 @needs_snakemake
+def test_nested_config_values_plan_as_numbers(tmp_path: Path) -> None:
+    """--config 'run={train.steps: 50}' plans (Snakemake leaves the 50 a string; the suite types it),
+    and a study changed on the command line is checked against the schema as numbers."""
+    done = dry_run(tmp_path, "smoke", "all", config=("run={train.steps: 50}",))
+    assert done.returncode == 0, (done.stdout + done.stderr)[-2000:]
+    (tmp_path / "data").rename(tmp_path / "data0")  # fake_data_root makes it again
+    study = "studies={capacity: {n: [4], m_per_n: 4, seeds: [0], steps: 100, models: [maae]}}"
+    done = dry_run(tmp_path, "cpu", "capacity", config=(study,))
+    assert done.returncode == 0, (done.stdout + done.stderr)[-2000:]
+    assert job_counts(done.stdout)["train_study"] == 1
+
+
+@needs_snakemake
 def test_the_study_plans_apart_from_the_grid(tmp_path: Path) -> None:
     """`snakemake sensitivity` plans the study's runs alone; `all` plans none of them."""
     done = dry_run(tmp_path, "cpu", "sensitivity")

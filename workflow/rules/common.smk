@@ -7,6 +7,7 @@ from pathlib import Path
 
 import yaml
 
+from snakemake.utils import update_config, validate
 from snakemake_interface_executor_plugins.settings import DeploymentMethod
 
 ROOT = Path(workflow.basedir).parent  # the checkout: workflow/Snakefile is the catalog's layout
@@ -20,6 +21,9 @@ from maae.config import ConfigError  # noqa: E402
 from maae.kinds import MODEL_KINDS  # noqa: E402
 from maae.run_folder import folder_conflict  # noqa: E402
 
+# --config's nested values arrive as strings (maae.scales.typed_cli_config); type them, then check
+update_config(config, scales.typed_cli_config(workflow.config_settings.config))
+validate(config, "../schemas/config.schema.yaml")
 try:
     scales.validate(config)  # what the schema cannot say: run overrides, figure m values, data set names
 except ConfigError as err:
