@@ -178,7 +178,7 @@ def render(cfg: dict[str, Any], name: str, runs: pd.DataFrame, reference: dict[s
     table_cells = cells(runs, reference)
     text = rule["rule"].format(**(rule | {"confidence": f"{round(rule['confidence'] * 100)}%"}))
     lines = [
-        f"# Sensitivity study `{name}` ({cfg['scale']} scale)",
+        f"# Study `{name}` ({cfg['scale']} scale)",
         "",
         _how_run(study, runs),
         "",
@@ -290,7 +290,7 @@ def main(argv: list[str] | None = None) -> int:
         io.write_text(out / "runs.csv", runs.to_csv(index=False))
         io.write_text(out / "cells.csv", cells(runs, reference).to_csv(index=False))
     elif args.what == "figures":
-        title = f"Sensitivity study {args.study} ({cfg['scale']} scale, {fmt.count(len(runs), 'runs')})"
+        title = f"Study {args.study} ({cfg['scale']} scale, {fmt.count(len(runs), 'runs')})"
         table_cells = cells(runs, reference)
         save(plots.heatmap(table_cells, title), out / "heatmap")
         judged = verdicts(cfg, args.study, runs, reference)
