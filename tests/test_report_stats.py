@@ -143,6 +143,49 @@ def test_statistic_on_per_seed_runs_locates_a_minimum() -> None:
     assert decide(located, 8, 12) == "pass"
 
 
+def _lowest_m(items: list[np.ndarray], grid: list[int]) -> float:
+    """The m of the lowest mean curve, each m averaged over the drawn seeds trained there (as claims do)."""
+    stacked = np.asarray(items)
+    counts = np.sum(~np.isnan(stacked), axis=0)
+    means = np.where(counts > 0, np.nansum(stacked, axis=0) / np.maximum(counts, 1), np.inf)
+    return float(grid[int(np.argmin(means))])
+
+
+def test_seeds_trained_at_part_of_the_grid_are_resampled_within_their_group() -> None:
+    """Seeds 0-1 trained at every m (minimum at 10), seeds 2-4 only at m = 16 (more_seeds): a plain draw of
+    only seeds 2-4 sees nothing but m = 16 and puts the minimum there; drawn within their groups, no draw
+    lacks an m, and the interval stays at the real minimum."""
+    grid = [4, 10, 16]
+    per_seed = {0: np.array([5.0, 1.0, 3.0]), 1: np.array([5.2, 1.1, 3.1])}
+    per_seed |= {s: np.array([np.nan, np.nan, 3.0 + 0.1 * s]) for s in (2, 3, 4)}
+    coverage = {seed: tuple(~np.isnan(c)) for seed, c in per_seed.items()}
+
+    def lowest(items: list[np.ndarray]) -> float:
+        return _lowest_m(items, grid)
+
+    plain = seed_bootstrap(per_seed, lowest, resamples=RESAMPLES)
+    within = seed_bootstrap(per_seed, lowest, resamples=RESAMPLES, strata=coverage)
+    assert plain.estimate == within.estimate == 10
+    assert plain.high == 16  # the artefact: draws of seeds 2-4 alone
+    assert (within.low, within.high) == (10, 10)
+    assert within.seeds == 5 and within.resamples == RESAMPLES and "2 groups" in within.method
+    assert seed_bootstrap(per_seed, lowest, resamples=RESAMPLES, strata=coverage) == within  # reproducible
+
+
+def test_one_group_of_strata_is_the_plain_bootstrap() -> None:
+    values = {0: 1.0, 1: 2.0, 2: 4.0, 3: 3.5}
+    assert seed_bootstrap(values, resamples=RESAMPLES, strata=dict.fromkeys(values, "all")) == seed_bootstrap(
+        values, resamples=RESAMPLES
+    )
+
+
+def test_a_group_of_one_seed_keeps_that_seed_in_every_draw() -> None:
+    """A stratum of one seed (scipy cannot resample it) is that seed in every draw; the others vary."""
+    values = {0: 0.0, 1: 1.0, 2: 100.0}
+    within = seed_bootstrap(values, resamples=RESAMPLES, strata={0: "a", 1: "a", 2: "b"})
+    assert within.low == pytest.approx(100 / 3) and within.high == pytest.approx(102 / 3)
+
+
 def test_seeds_to_decide() -> None:
     # Dyadic numbers throughout, so the arithmetic below is exact.
     wide = interval(1.0, 0.5, 1.5, seeds=5)

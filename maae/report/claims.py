@@ -330,7 +330,9 @@ def _u_shape_part(inp: Inputs, name: str, target: int, what: str, s: dict[str, A
         means = np.where(counts > 0, np.nansum(stacked, axis=0) / np.maximum(counts, 1), np.inf)
         return float(grid[int(np.argmin(means))])
 
-    where = seed_bootstrap(per_seed, location, **inp.bootstrap)
+    # seeds trained at the same m values are resampled together (stratified), so no draw lacks an m
+    coverage_of = {seed: tuple(~np.isnan(c)) for seed, c in per_seed.items()}
+    where = seed_bootstrap(per_seed, location, strata=coverage_of, **inp.bootstrap)
     best_m = int(where.estimate)
     best = ms.index(best_m)
     # both ends above the minimum: the per-seed rise from the best m to each end of the grid, over the

@@ -13,7 +13,7 @@ claim's tolerance region; ``seeds_to_decide`` says how many seeds would likely s
 from __future__ import annotations
 
 import math
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Callable, Hashable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -71,6 +71,7 @@ def seed_bootstrap(
     confidence: float = 0.95,
     resamples: int = 9999,
     random_state: int = 0,
+    strata: Mapping[int, Hashable] | None = None,
 ) -> Interval:
     """A ``confidence`` interval for ``statistic`` by resampling whole seeds.
 
@@ -89,6 +90,13 @@ def seed_bootstrap(
 
     One seed has no spread to resample, so its interval is missing (low = high = None, method ONE_SEED,
     no resamples) rather than a dishonest zero-width one; ``decide`` calls it inconclusive.
+
+    ``strata`` maps each seed to a group (e.g. the m values it was trained at, where ``more_seeds`` cover
+    part of a grid): seeds are then resampled within their group, each group keeping its size, so every
+    draw has as many seeds at each m as the data. Without it, a draw of only the seeds trained at one m has
+    nothing at the others, and a statistic over m (the location of a minimum) lands on that m for no
+    reason but the draw. scipy.stats.bootstrap resamples several samples apart but not one of size 1, so
+    the stratified draws are made here, with the same percentile rule (numpy's linear percentile).
     """
     if isinstance(per_seed, pd.Series) and not per_seed.index.is_unique:
         raise ValueError("per_seed has a seed more than once: reduce each seed's runs to one item first")
@@ -99,6 +107,12 @@ def seed_bootstrap(
     estimate = float(statistic(items))
     if len(items) == 1:
         return Interval(estimate, None, None, 1, confidence, ONE_SEED, 0)
+    groups: dict[Hashable, list[int]] = {}
+    for i, seed in enumerate(sorted(by_seed)):
+        groups.setdefault(strata[seed] if strata is not None else None, []).append(i)
+    if len(groups) > 1:
+        drawn_within = list(groups.values())
+        return _stratified(items, statistic, drawn_within, estimate, confidence, resamples, random_state)
     if statistic is mean:  # the common case, vectorised: no Python call per resample
         data, stat, vectorized = np.asarray(items, dtype=float), np.mean, True
     else:
@@ -119,6 +133,27 @@ def seed_bootstrap(
     ci = result.confidence_interval
     low, high = float(ci.low), float(ci.high)
     return Interval(estimate, low, high, len(items), confidence, BOOTSTRAP_METHOD, resamples)
+
+
+def _stratified(
+    items: list[Any],
+    statistic: Callable[[list[Any]], float],
+    groups: list[list[int]],
+    estimate: float,
+    confidence: float,
+    resamples: int,
+    random_state: int,
+) -> Interval:
+    """seed_bootstrap's percentile interval with seeds drawn within their groups (see ``strata`` there)."""
+    rng = np.random.default_rng(random_state)
+    values = [
+        statistic([items[int(i)] for group in groups for i in rng.choice(group, size=len(group))])
+        for _ in range(resamples)
+    ]
+    tail = (1 - confidence) / 2 * 100
+    low, high = np.percentile(values, [tail, 100 - tail])
+    method = f"percentile bootstrap over seeds, within {len(groups)} groups of seeds of equal coverage"
+    return Interval(estimate, float(low), float(high), len(items), confidence, method, resamples)
 
 
 def _check_region(low: float | None, high: float | None) -> None:
