@@ -63,7 +63,12 @@ def typed_cli_config(entries: Mapping[str, Any]) -> dict[str, Any]:
             return {key: typed(item) for key, item in value.items()}
         if isinstance(value, list | tuple):
             return [typed(item) for item in value]
-        return yaml.safe_load(value) if isinstance(value, str) else value
+        if not isinstance(value, str):
+            return value
+        try:
+            return yaml.safe_load(value)
+        except yaml.YAMLError:  # e.g. '@x': text YAML cannot read as a value stays text
+            return value
 
     nested = (Mapping, list, tuple)
     return {key: typed(value) if isinstance(value, nested) else value for key, value in entries.items()}

@@ -248,14 +248,14 @@ def test_nested_cli_config_values_are_typed_as_in_a_scale_file() -> None:
         "data_root": "/data/123",
         "run": {"train.steps": "50", "model.lambda1": "30.0", "train.lambda3_interval": {"of_steps": "0.05"}},
         "only": ["synthetic8", "mnist"],
-        "studies": {"capacity": {"n": ["4", "8"], "base": {"model.width": "null"}}},
+        "studies": {"capacity": {"n": ["4", "8"], "base": {"model.width": "null", "note": "@x"}}},
     }
     assert scales.typed_cli_config(given) == {
         "threads": 2,
         "data_root": "/data/123",  # top level: as Snakemake read it
         "run": {"train.steps": 50, "model.lambda1": 30.0, "train.lambda3_interval": {"of_steps": 0.05}},
         "only": ["synthetic8", "mnist"],
-        "studies": {"capacity": {"n": [4, 8], "base": {"model.width": None}}},
+        "studies": {"capacity": {"n": [4, 8], "base": {"model.width": None, "note": "@x"}}},
     }
 
 
