@@ -70,8 +70,7 @@ def typed_cli_config(entries: Mapping[str, Any]) -> dict[str, Any]:
         except yaml.YAMLError:  # e.g. '@x': text YAML cannot read as a value stays text
             return value
 
-    nested = (Mapping, list, tuple)
-    return {key: typed(value) if isinstance(value, nested) else value for key, value in entries.items()}
+    return {key: value if isinstance(value, str) else typed(value) for key, value in entries.items()}
 
 
 def load(path: str | Path, overrides: dict[str, Any] | None = None) -> dict[str, Any]:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import math
+from functools import partial
 
 import numpy as np
 import pandas as pd
@@ -16,6 +17,7 @@ from maae.report.stats import (
     Interval,
     decide,
     final_change,
+    lowest_mean_at,
     seed_bootstrap,
     seeds_to_decide,
     settled,
@@ -143,14 +145,6 @@ def test_statistic_on_per_seed_runs_locates_a_minimum() -> None:
     assert decide(located, 8, 12) == "pass"
 
 
-def _lowest_m(items: list[np.ndarray], grid: list[int]) -> float:
-    """The m of the lowest mean curve, each m averaged over the drawn seeds trained there (as claims do)."""
-    stacked = np.asarray(items)
-    counts = np.sum(~np.isnan(stacked), axis=0)
-    means = np.where(counts > 0, np.nansum(stacked, axis=0) / np.maximum(counts, 1), np.inf)
-    return float(grid[int(np.argmin(means))])
-
-
 def test_seeds_trained_at_part_of_the_grid_are_resampled_within_their_group() -> None:
     """Seeds 0-1 trained at every m (minimum at 10), seeds 2-4 only at m = 16 (more_seeds): a plain draw of
     only seeds 2-4 sees nothing but m = 16 and puts the minimum there; drawn within their groups, no draw
@@ -159,10 +153,7 @@ def test_seeds_trained_at_part_of_the_grid_are_resampled_within_their_group() ->
     per_seed = {0: np.array([5.0, 1.0, 3.0]), 1: np.array([5.2, 1.1, 3.1])}
     per_seed |= {s: np.array([np.nan, np.nan, 3.0 + 0.1 * s]) for s in (2, 3, 4)}
     coverage = {seed: tuple(~np.isnan(c)) for seed, c in per_seed.items()}
-
-    def lowest(items: list[np.ndarray]) -> float:
-        return _lowest_m(items, grid)
-
+    lowest = partial(lowest_mean_at, grid=grid)
     plain = seed_bootstrap(per_seed, lowest, resamples=RESAMPLES)
     within = seed_bootstrap(per_seed, lowest, resamples=RESAMPLES, strata=coverage)
     assert plain.estimate == within.estimate == 10

@@ -21,6 +21,7 @@ import json
 import math
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
+from functools import partial
 from typing import Any
 
 import numpy as np
@@ -30,7 +31,7 @@ from maae.kinds import MODEL_KINDS
 from maae.report import fmt, stats
 from maae.report.aggregate import capacity as aggregate_capacity
 from maae.report.aggregate import unavailable_reason
-from maae.report.stats import Interval, decide, seed_bootstrap, seeds_to_decide, settled
+from maae.report.stats import Interval, decide, lowest_mean_at, seed_bootstrap, seeds_to_decide, settled
 
 STATUSES = ("pass", "fail", "inconclusive", "not_run")
 # "MAAE lower": the paired difference strictly above 0 (decide's regions are closed).
@@ -321,15 +322,7 @@ def _u_shape_part(inp: Inputs, name: str, target: int, what: str, s: dict[str, A
     # grid), so a seed's runs stay together when seeds are resampled
     curves = runs.pivot_table(index="seed", columns="m", values="score").reindex(columns=ms)
     per_seed = {int(seed): row.to_numpy() for seed, row in curves.iterrows()}
-    grid = np.array(ms)
-
-    def location(items: list[np.ndarray]) -> float:
-        """Where the mean curve of the drawn seeds is lowest, each m averaged over the seeds that have it."""
-        stacked = np.asarray(items)
-        counts = np.sum(~np.isnan(stacked), axis=0)
-        means = np.where(counts > 0, np.nansum(stacked, axis=0) / np.maximum(counts, 1), np.inf)
-        return float(grid[int(np.argmin(means))])
-
+    location = partial(lowest_mean_at, grid=ms)
     # seeds trained at the same m values are resampled together (stratified), so no draw lacks an m
     coverage_of = {seed: tuple(~np.isnan(c)) for seed, c in per_seed.items()}
     where = seed_bootstrap(per_seed, location, strata=coverage_of, **inp.bootstrap)

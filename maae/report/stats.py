@@ -135,6 +135,15 @@ def seed_bootstrap(
     return Interval(estimate, low, high, len(items), confidence, BOOTSTRAP_METHOD, resamples)
 
 
+def lowest_mean_at(curves: list[np.ndarray], grid: Sequence[float]) -> float:
+    """The grid value where the mean of ``curves`` (one per drawn seed, NaN where a seed was not trained)
+    is lowest, each point averaged over the curves that have it: the location of a minimum over seeds."""
+    stacked = np.asarray(curves)
+    counts = np.sum(~np.isnan(stacked), axis=0)
+    means = np.where(counts > 0, np.nansum(stacked, axis=0) / np.maximum(counts, 1), np.inf)
+    return float(grid[int(np.argmin(means))])
+
+
 def _stratified(
     items: list[Any],
     statistic: Callable[[list[Any]], float],
