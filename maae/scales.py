@@ -98,19 +98,29 @@ def runs(cfg: dict[str, Any], dataset: str) -> list[tuple[str, int, int]]:
     """(model, m, seed) of every run of a data set: ``seeds`` over the whole m grid for ``models`` and at
     the Table 1/2 capacity alone for ``capacity_models`` (e.g. WAE-GAN beside the grid), plus each
     ``more_seeds`` entry's seeds at its m values; ordered by model, m, seed."""
+    return list(looks(cfg, dataset))
+
+
+def looks(cfg: dict[str, Any], dataset: str) -> dict[tuple[str, int, int], int]:
+    """Every run of a data set (ordered as ``runs``) with the look at the claims that planned it: 1 for the
+    grid and ``more_seeds`` entries without ``look``, an entry's ``look`` for seeds added after a verdict
+    was seen (a run two entries plan keeps the earlier look)."""
     info = cfg["datasets"][dataset]
     models = [*info["models"], *info["capacity_models"]]
     planned = {
-        (model, m, seed)
+        (model, m, seed): 1
         for model in models
         for m in model_grid(cfg, dataset, model)
         for seed in info["seeds"]
     }
     for block in info["more_seeds"]:
+        look = block.get("look", 1)
         for model in block.get("models") or models:
-            ms = set(block["m"]) & set(model_grid(cfg, dataset, model))
-            planned |= {(model, m, seed) for m in ms for seed in block["seeds"]}
-    return sorted(planned, key=lambda run: (models.index(run[0]), run[1], run[2]))
+            for m in set(block["m"]) & set(model_grid(cfg, dataset, model)):
+                for seed in block["seeds"]:
+                    planned[model, m, seed] = min(look, planned.get((model, m, seed), look))
+    order = sorted(planned, key=lambda run: (models.index(run[0]), run[1], run[2]))
+    return {run: planned[run] for run in order}
 
 
 def model_grid(cfg: dict[str, Any], dataset: str, model: str) -> list[int]:
@@ -282,6 +292,7 @@ def manifest(cfg: dict[str, Any], config_file: str | None = None) -> dict[str, A
             "reason": reason,
             "models": list(info["models"]) + list(info["capacity_models"]),
             "runs": [list(run) for run in runs(cfg, name)],
+            "later_looks": [[*run, look] for run, look in looks(cfg, name).items() if look > 1],
             "m": grid(cfg, name),
             "seeds": seeds(cfg, name),
             "capacity": capacity(cfg, name),

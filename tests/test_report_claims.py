@@ -426,6 +426,32 @@ def test_a_comparison_pairs_by_seed() -> None:
     assert min(maae_sd, wae_sd) > 0.005  # the unpaired spread alone would hide the gap
 
 
+def test_a_verdict_reached_at_a_later_look_shows_what_the_first_said() -> None:
+    """Seeds 0-2 at every m (look 1) leave NAC at m = 16 undecided; seeds 3-6 added there at look 2 decide
+    it. The part is marked look 2 beside look 1's own verdict; a part that reads the added runs is marked
+    even where its verdict did not move, and a data set without added seeds is not."""
+    wae_minus_maae = {0: 0.002, 1: -0.001, 2: 0.003, 3: 0.004, 4: 0.003, 5: 0.005, 6: 0.004}
+    laws = working(8)
+    laws["maae"] = {**laws["maae"], "nac": lambda m, s: 0.040 - wae_minus_maae[s]}
+    laws["wae"] = {**laws["wae"], "nac": lambda m, s: 0.040}
+    grid = [(model, m, seed) for model in ("maae", "wae") for m in (4, 8, 16, 24) for seed in (0, 1, 2)]
+    later = [(model, 16, seed) for model in ("maae", "wae") for seed in range(3, 7)]
+    info = dataset(n=8, capacity=16, runs=grid + later, later_looks=[[*run, 2] for run in later])
+    inp = inputs({"synthetic8": (info, laws), "synthetic16": (SYN16, working(16))})
+    assert inp.last_look == 2 and len(inp.up_to_look(1).runs) == len(inp.runs) - len(later)
+    first = part(verdict("nac_maae_below_wae", inp.up_to_look(1)), "synthetic8")
+    assert first.status == "inconclusive" and first.look == 1 and first.earlier == ()
+    judged = {v.claim: v for v in judge_all(inp)}
+    nac = part(judged["nac_maae_below_wae"], "synthetic8")
+    assert nac.status == "pass" and nac.look == 2 and nac.evidence["interval"]["seeds"] == 7
+    assert nac.earlier == ({"look": 1, "status": "inconclusive", "reason": first.reason},)
+    m_active = part(judged["synthetic_m_active"], "synthetic8")
+    assert m_active.status == "pass" and m_active.look == 2 and m_active.earlier[0]["status"] == "pass"
+    assert all(
+        p.earlier == () and p.look == 1 for v in judged.values() for p in v.parts if p.dataset != "synthetic8"
+    )
+
+
 def test_nac_not_run_with_reasons() -> None:
     v = verdict("nac_maae_below_wae", inputs({"synthetic8": (dataset(n=8, capacity=32), working(8))}))
     assert v.status == "not_run" and "no nac for MAAE and WAE at the capacity m = 32" in v.reason

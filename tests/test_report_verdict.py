@@ -200,6 +200,24 @@ def test_the_report_says_where_each_study_is_judged(tmp_path: Path) -> None:
     assert "## Studies" not in md
 
 
+def test_a_part_judged_with_seeds_of_a_later_look_says_so(tmp_path: Path) -> None:
+    results = write_results(tmp_path / "results")
+    _, _, plain = run_main(results, tmp_path)
+    assert "(look " not in plain and "later looks" not in plain  # one look: nothing to mark
+    manifest = json.loads((results / "datasets.json").read_text())
+    manifest["datasets"]["synthetic8"]["later_looks"] = [[model, 16, 2, 2] for model in ("maae", "wae")]
+    (results / "datasets.json").write_text(json.dumps(manifest))
+    code, report, md = run_main(results, tmp_path, "--strict")
+    nac = next(c for c in report["claims"] if c["claim"] == "nac_maae_below_wae")
+    (s8,) = [p for p in nac["parts"] if p["dataset"] == "synthetic8"]
+    assert code == 0 and s8["look"] == 2 and [e["look"] for e in s8["earlier"]] == [1]
+    assert f"#### synthetic8: {s8['status']} (look 2)" in md
+    assert f"At look 1, without the seeds added after it: {s8['earlier'][0]['status']}: " in md
+    assert "- looks: seeds under a `more_seeds` entry with a later `look`" in md
+    assert "| later looks |" in md and "synthetic8: look 2 (look 1: " in md
+    assert "synthetic16: look" not in md and "mnist: look" not in md
+
+
 def test_strict_fails_on_a_claim_without_a_verdict(tmp_path: Path, capsys) -> None:
     results = write_results(tmp_path / "results")
     ref = yaml.safe_load(REFERENCE.read_text())

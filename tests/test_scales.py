@@ -182,6 +182,33 @@ def test_more_seeds_add_seeds_where_a_claim_needs_them() -> None:
     assert info["seeds"] == [0, 1, 2, 3, 4] and [tuple(r) for r in info["runs"]] == runs
 
 
+def test_seeds_added_at_a_later_look_are_named_in_the_manifest() -> None:
+    """A more_seeds entry with look: 2 plans its runs as any other; the manifest lists them with their look
+    (so the verdict can judge without them); a run an earlier entry plans too keeps the earlier look."""
+    cfg = minimal()
+    cfg["datasets"]["synthetic8"] |= {
+        "m": [2, 4, 8, 16],
+        "seeds": [0, 1],
+        "more_seeds": [
+            {"seeds": [2], "m": [8]},
+            {"seeds": [2, 3], "m": [8, 16], "models": ["wae"], "look": 2},
+        ],
+    }
+    cfg = scales.validate(cfg)
+    looks = scales.looks(cfg, "synthetic8")
+    assert list(looks) == scales.runs(cfg, "synthetic8")
+    assert {run for run, look in looks.items() if look == 2} == {
+        ("wae", 16, 2),
+        ("wae", 8, 3),
+        ("wae", 16, 3),
+    }
+    info = scales.manifest(cfg)["datasets"]["synthetic8"]
+    assert info["later_looks"] == [["wae", 8, 3, 2], ["wae", 16, 2, 2], ["wae", 16, 3, 2]]
+    cfg["datasets"]["synthetic8"]["more_seeds"][1]["look"] = 0
+    with pytest.raises(ConfigError, match=r"more_seeds\.1\.look: 0 is less than the minimum of 1"):
+        scales.validate(cfg)
+
+
 @pytest.mark.parametrize(
     ("block", "named"),
     [

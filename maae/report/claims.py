@@ -42,13 +42,17 @@ SEARCH_COLUMNS = ("mode", "method", "seed", "models_trained", "train_seconds", "
 
 @dataclass(frozen=True)
 class Part:
-    """One data set's judgement of a claim; ``evidence`` holds the figures (``table``: one record per row)."""
+    """One data set's judgement of a claim; ``evidence`` holds the figures (``table``: one record per row).
+    ``look`` is the latest look at the claims whose seeds it uses (scales.looks); ``earlier`` what each
+    earlier look's runs alone said ({look, status, reason}), so a verdict reached on a later look says so."""
 
     dataset: str
     status: str
     reason: str
     evidence: dict[str, Any] = field(default_factory=dict)
     samples: dict[str, Any] = field(default_factory=dict)
+    look: int = 1
+    earlier: tuple[dict[str, Any], ...] = ()
 
     def __post_init__(self) -> None:
         _check_status(self.dataset, self.status, self.reason)
@@ -108,6 +112,25 @@ class Inputs:
     def select(self, dataset: str, model: str) -> pd.DataFrame:
         runs = self.runs
         return runs[(runs["dataset"] == dataset) & (runs["model"] == model)]
+
+    def _later_looks(self) -> dict[tuple[str, str, int, int], int]:
+        """(dataset, model, m, seed) of every run added at a look after the first, with its look."""
+        return {
+            (name, model, int(m), int(seed)): int(look)
+            for name, info in self.manifest["datasets"].items()
+            for model, m, seed, look in info.get("later_looks", [])
+        }
+
+    @property
+    def last_look(self) -> int:
+        return max(self._later_looks().values(), default=1)
+
+    def up_to_look(self, look: int) -> Inputs:
+        """The same inputs without the runs added after ``look``: what the claims said before they ran."""
+        later = {run for run, k in self._later_looks().items() if k > look}
+        keys = zip(self.runs["dataset"], self.runs["model"], self.runs["m"], self.runs["seed"], strict=True)
+        keep = [(name, model, int(m), int(seed)) not in later for name, model, m, seed in keys]
+        return dataclasses.replace(self, runs=self.runs[keep])
 
 
 # ---- shared pieces -------------------------------------------------------------------------------------
@@ -755,4 +778,29 @@ def judge(inp: Inputs, claim: str) -> Verdict:
 
 
 def judge_all(inp: Inputs) -> list[Verdict]:
-    return [judge(inp, claim) for claim in PREDICATES]
+    """Every claim on every run; where a scale added seeds at a later look (more_seeds ``look:``), each part
+    that uses them carries what the earlier looks' runs alone said (Part.earlier): two looks at a claim make
+    a wrong decision likelier than one, so a reader must see which verdicts took a second."""
+    verdicts = [judge(inp, claim) for claim in PREDICATES]
+    for look in range(inp.last_look - 1, 0, -1):
+        before = [judge(inp.up_to_look(look), claim) for claim in PREDICATES]
+        verdicts = [_beside(final, earlier, look) for final, earlier in zip(verdicts, before, strict=True)]
+    return verdicts
+
+
+def _beside(final: Verdict, earlier: Verdict, look: int) -> Verdict:
+    """``final`` with each part that changed without the runs after ``look`` marked by what it said then."""
+    then = {p.dataset: p for p in earlier.parts}
+    parts = []
+    for part in final.parts:
+        old = then.get(part.dataset)
+        if old is not None and _figures(old) != _figures(part):
+            seen = {"look": look, "status": old.status, "reason": old.reason}
+            part = dataclasses.replace(part, look=max(part.look, look + 1), earlier=(seen, *part.earlier))
+        parts.append(part)
+    return dataclasses.replace(final, parts=tuple(parts))
+
+
+def _figures(part: Part) -> str:
+    """A part's samples and evidence as one comparable text (NaN equals NaN here, unlike in a dict)."""
+    return json.dumps([part.samples, part.evidence], sort_keys=True, default=str)

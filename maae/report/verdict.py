@@ -530,8 +530,18 @@ def render_markdown(rep: dict[str, Any]) -> str:
         f"- training length: at least {length['min_steps']} steps. {' '.join(length['why'].split())}",
         "",
     ]
+    later = [(v, p) for v in verdicts for p in v.parts if p.earlier]
+    if later:
+        out[-1:-1] = [
+            "- looks: seeds under a `more_seeds` entry with a later `look` were added after an earlier "
+            "verdict had been seen (the extension written down before its runs). Two looks at one claim "
+            f"make a wrong decision likelier than the {1 - stats['confidence']:.0%} one look at a "
+            f"{stats['confidence']:.0%} interval allows, so each part that uses such seeds names its look "
+            "and what the earlier runs alone said."
+        ]
     summary = [
         {"claim": v.claim, "where": v.where, "verdict": v.status.replace("_", " "), "why": v.reason}
+        | ({"later looks": _looks_text(v)} if later else {})
         for v in verdicts
     ]
     out += [*_md_table(summary), ""]
@@ -544,7 +554,14 @@ def render_markdown(rep: dict[str, Any]) -> str:
         ]
         out += [f"- verdict: **{v.status.replace('_', ' ')}** ({v.scale} scale): {v.reason}", ""]
         for p in v.parts:
-            out += [f"#### {p.dataset}: {p.status.replace('_', ' ')}", "", p.reason, ""]
+            look = f" (look {p.look})" if p.earlier else ""
+            out += [f"#### {p.dataset}: {p.status.replace('_', ' ')}{look}", "", p.reason, ""]
+            out += [
+                f"At look {e['look']}, without the seeds added after it: {e['status'].replace('_', ' ')}: "
+                f"{e['reason']}"
+                for e in p.earlier
+            ]
+            out += [""] if p.earlier else []
             if p.samples:
                 out += ["samples: " + "; ".join(f"{k} {_md_cell(val)}" for k, val in p.samples.items()), ""]
             scalars = {k: val for k, val in p.evidence.items() if k != "table"}
@@ -553,6 +570,17 @@ def render_markdown(rep: dict[str, Any]) -> str:
             if "table" in p.evidence:
                 out += [*_md_table(p.evidence["table"]), ""]
     return "\n".join(out) + "\n"
+
+
+def _looks_text(v: Verdict) -> str:
+    """Which of a claim's parts rest on seeds of a later look, and what the earlier looks said there."""
+    return "; ".join(
+        f"{p.dataset}: look {p.look} ("
+        + ", ".join(f"look {e['look']}: {e['status'].replace('_', ' ')}" for e in p.earlier)
+        + ")"
+        for p in v.parts
+        if p.earlier
+    )
 
 
 def _studies_section(studies: list[str], results: str) -> list[str]:
