@@ -783,7 +783,8 @@ def judge_all(inp: Inputs) -> list[Verdict]:
     a wrong decision likelier than one, so a reader must see which verdicts took a second."""
     verdicts = [judge(inp, claim) for claim in PREDICATES]
     for look in range(inp.last_look - 1, 0, -1):
-        before = [judge(inp.up_to_look(look), claim) for claim in PREDICATES]
+        earlier_inp = inp.up_to_look(look)
+        before = [judge(earlier_inp, claim) for claim in PREDICATES]
         verdicts = [_beside(final, earlier, look) for final, earlier in zip(verdicts, before, strict=True)]
     return verdicts
 

@@ -518,6 +518,14 @@ def render_markdown(rep: dict[str, Any]) -> str:
         ]
     out += _studies_section(rep["studies"], head["results"])
     stats, length = ref["statistics"], ref["training_length"]
+    later = any(p.earlier for v in verdicts for p in v.parts)
+    looks_note = [
+        "- looks: seeds under a `more_seeds` entry with a later `look` were added after an earlier "
+        "verdict had been seen (the extension written down before its runs). Two looks at one claim "
+        f"make a wrong decision likelier than the {1 - stats['confidence']:.0%} one look at a "
+        f"{stats['confidence']:.0%} interval allows, so each part that uses such seeds names its look "
+        "and what the earlier runs alone said."
+    ]
     out += ["## Claims", ""]
     out += [
         "Each claim is judged per data set: fail if any data set fails, else inconclusive if any is, else "
@@ -528,17 +536,9 @@ def render_markdown(rep: dict[str, Any]) -> str:
         f"about the final mask uses a run only if its m_A stayed unchanged over the last "
         f"{stats['settled_fraction']:.0%} of training. {' '.join(stats['why'].split())}",
         f"- training length: at least {length['min_steps']} steps. {' '.join(length['why'].split())}",
+        *(looks_note if later else []),
         "",
     ]
-    later = [(v, p) for v in verdicts for p in v.parts if p.earlier]
-    if later:
-        out[-1:-1] = [
-            "- looks: seeds under a `more_seeds` entry with a later `look` were added after an earlier "
-            "verdict had been seen (the extension written down before its runs). Two looks at one claim "
-            f"make a wrong decision likelier than the {1 - stats['confidence']:.0%} one look at a "
-            f"{stats['confidence']:.0%} interval allows, so each part that uses such seeds names its look "
-            "and what the earlier runs alone said."
-        ]
     summary = [
         {"claim": v.claim, "where": v.where, "verdict": v.status.replace("_", " "), "why": v.reason}
         | ({"later looks": _looks_text(v)} if later else {})
