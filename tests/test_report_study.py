@@ -195,3 +195,22 @@ def test_a_study_without_axes_says_so_in_its_report_and_figures() -> None:
     assert "no axes in this study:\nits settings are in the heatmap" in [t.get_text() for t in fig.texts]
     heatmap = plots.heatmap(study.cells(runs, REF), "title")
     assert heatmap.get_figheight() >= 3.8  # one row of settings still leaves room for the colour bar's label
+
+
+def test_a_studys_question_heads_its_page_and_a_study_without_one_shows_none() -> None:
+    whole = {"n": [4], "seeds": [0], "steps": 10000, "base": STUDY["base"]}
+    asked = whole | {"question": "Does the recipe find n = 4?\n  Decided before the run:  4 of 5 seeds."}
+    cfg = scales.load(Path("config/cpu.yaml"), {"studies": {"whole": whole, "asked": asked}})
+    rows = [
+        {
+            "setting": "base", "axis": None, "value": None, "n": 4, "m": 8, "model": "maae", "seed": 0,
+            "m_active": 4, "offset": 0, "settled": True, "found": True, "fd_raw": 1.0, "steps": 10000,
+            "code_version": "abc", "n_generated": 5000, "n_real": 5000,
+        }
+    ]  # fmt: skip
+    runs = pd.DataFrame(rows)
+    text = study.render(cfg, "asked", runs, REF)
+    asked_text = "Does the recipe find n = 4? Decided before the run: 4 of 5 seeds."  # whitespace collapsed
+    assert f"**Question** (from the scale file): {asked_text}\n" in text
+    assert text.index("**Question**") < text.index("Base setting") < text.index("**Rule**")
+    assert "**Question**" not in study.render(cfg, "whole", runs, REF)

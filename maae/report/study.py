@@ -182,6 +182,14 @@ def render(cfg: dict[str, Any], name: str, runs: pd.DataFrame, reference: dict[s
         "",
         _how_run(study, runs),
         "",
+        *(
+            [
+                f"**Question** (from the scale file): {' '.join(study['question'].split())}",
+                "",
+            ]
+            if study.get("question")
+            else []
+        ),
         f"Base setting: {fmt.value(study['base']) or 'maae defaults'}.",
         "",
         f"**Rule** (paper_reference.yaml, written before the run): {text}",
