@@ -195,6 +195,24 @@ def test_table2_m_active_nac_beside_paper(results) -> None:
     assert any("nac_abs_corr" in note and "cannot reach 1" in note for note in table.notes)
 
 
+def test_provenance_names_the_seeds_added_at_a_later_look(results) -> None:
+    root, _ = results
+    manifest = json.loads((root / "datasets.json").read_text())
+    s8 = [["maae", 16, 2, 2], ["wae", 16, 2, 2], ["maae", 99, 7, 2]]  # m = 99 was never run
+    manifest["datasets"]["synthetic8"]["later_looks"] = s8
+    manifest["datasets"]["synthetic16"]["later_looks"] = [["wae", 8, 1, 2], ["maae", 32, 0, 3]]
+    (root / "datasets.json").write_text(json.dumps(manifest))
+    added = "added at look {}, after a verdict was seen"
+    table2 = {line.split(":")[0]: line for line in build("table2", root).provenance}
+    assert table2["synthetic8"].endswith(f"; seeds 2 of maae, wae at m = 16 {added.format(2)}")
+    assert table2["synthetic16"].endswith(f"; seeds 0 of maae at m = 32 {added.format(3)}")  # its m alone
+    assert "look" not in table2["mnist"]
+    (table3,) = build("table3", root).provenance
+    assert table3.endswith(
+        f"; seeds 1 of wae at m = 8 {added.format(2)}; seeds 0 of maae at m = 32 {added.format(3)}"
+    )
+
+
 def test_table3_union_of_m_with_reasons(results) -> None:
     root, runs = results
     ref = load_reference()["table3"]

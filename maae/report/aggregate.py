@@ -272,6 +272,13 @@ def capacity(manifest: dict[str, Any], dataset: str) -> int | None:
     return None if value is None else int(value)
 
 
+def later_looks(manifest: dict[str, Any], dataset: str) -> dict[tuple[str, int, int], int]:
+    """(model, m, seed) of each run a scale added after a verdict was seen (more_seeds ``look:``), with its
+    look: the runs a reader must be able to tell apart, since two looks at a claim err more often than one."""
+    info = manifest["datasets"].get(dataset, {})
+    return {(model, int(m), int(seed)): int(look) for model, m, seed, look in info.get("later_looks", [])}
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m maae.report.aggregate", description=__doc__)
     sub = parser.add_subparsers(dest="command", required=True)

@@ -30,6 +30,7 @@ import pandas as pd
 from maae.kinds import MODEL_KINDS
 from maae.report import fmt, stats
 from maae.report.aggregate import capacity as aggregate_capacity
+from maae.report.aggregate import later_looks as aggregate_later_looks
 from maae.report.aggregate import unavailable_reason
 from maae.report.stats import Interval, decide, lowest_mean_at, seed_bootstrap, seeds_to_decide, settled
 
@@ -116,9 +117,9 @@ class Inputs:
     def _later_looks(self) -> dict[tuple[str, str, int, int], int]:
         """(dataset, model, m, seed) of every run added at a look after the first, with its look."""
         return {
-            (name, model, int(m), int(seed)): int(look)
-            for name, info in self.manifest["datasets"].items()
-            for model, m, seed, look in info.get("later_looks", [])
+            (name, *run): look
+            for name in self.manifest["datasets"]
+            for run, look in aggregate_later_looks(self.manifest, name).items()
         }
 
     @property

@@ -20,7 +20,7 @@ from typing import Any
 import pandas as pd
 
 from maae.report import fmt, reference, stats
-from maae.report.aggregate import ResultsError, read_results, unavailable_reason
+from maae.report.aggregate import ResultsError, later_looks, read_results, unavailable_reason
 from maae.report.aggregate import capacity as capacity_of
 from maae.report.tablefmt import CSV_COLUMNS, Table, write
 
@@ -118,7 +118,21 @@ def _provenance(
     if runs["kde_n_fit"].notna().any():
         parts.append(f"kde_n_fit {fmt.distinct(runs['kde_n_fit'])}")
     parts.append(f"code {fmt.distinct(runs['code_version'])}")
-    return f"{dataset}: " + "; ".join(parts)
+    return f"{dataset}: " + "; ".join(parts + _added_later(runs, manifest, dataset))
+
+
+def _added_later(runs: pd.DataFrame, manifest: dict[str, Any], dataset: str) -> list[str]:
+    """Which of ``runs`` a scale added at a later look, so that a cell a second look moved can be told."""
+    planned = later_looks(manifest, dataset)
+    added: dict[int, list[tuple[str, int, int]]] = {}
+    for run in zip(runs["model"], runs["m"].astype(int), runs["seed"].astype(int), strict=True):
+        if run in planned:
+            added.setdefault(planned[run], []).append(run)
+    return [
+        f"seeds {fmt.distinct(s for *_, s in keys)} of {fmt.distinct(k[0] for k in keys)} at m = "
+        f"{fmt.distinct(k[1] for k in keys)} added at look {look}, after a verdict was seen"
+        for look, keys in sorted(added.items())
+    ]
 
 
 def _scale(manifest: dict[str, Any]) -> str:
