@@ -37,7 +37,7 @@ from torch.utils._python_dispatch import TorchDispatchMode
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
-from bench_train import cpu_model, sync
+from bench_train import sync
 
 from maae import provenance
 from maae.config import RunConfig, resolve
@@ -212,7 +212,7 @@ def main(argv: list[str] | None = None) -> int:
         f"torch {torch.__version__} | device {provenance.device_name(device)} | threads {args.threads} | "
         f"gradient penalty: {args.gp_gradient}"
     )
-    print(f"cpu: {cpu_model()} | code: {provenance.code_version()}", flush=True)
+    print(f"cpu: {provenance.cpu_model()} | code: {provenance.code_version()}", flush=True)
     rows: list[Row] = []
     for setting in args.settings:
         data = SETTINGS[setting]["data"]().to(device)
@@ -257,7 +257,7 @@ def main(argv: list[str] | None = None) -> int:
             "torch": torch.__version__,
             "device": provenance.device_name(device),
             "threads": args.threads,
-            "cpu": cpu_model(),
+            "cpu": provenance.cpu_model(),
             "code_version": provenance.code_version(),
             "seconds_per_row": args.seconds,
             "gp_gradient": args.gp_gradient,

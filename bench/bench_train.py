@@ -14,7 +14,6 @@ from __future__ import annotations
 import argparse
 import contextlib
 import json
-import platform
 import statistics
 import sys
 import time
@@ -73,16 +72,6 @@ class Row:
 def sync(device: torch.device) -> None:
     if device.type == "cuda":
         torch.cuda.synchronize(device)
-
-
-def cpu_model() -> str:
-    try:
-        for line in Path("/proc/cpuinfo").read_text().splitlines():
-            if line.lower().startswith("model name"):
-                return line.split(":", 1)[1].strip()
-    except OSError:
-        pass
-    return platform.processor() or platform.machine()
 
 
 def matmul_peak(device: torch.device, sizes: tuple[int, ...], reps: int, dtype=torch.float32) -> dict:
@@ -257,7 +246,7 @@ def main(argv: list[str] | None = None) -> int:
         "torch": torch.__version__,
         "device": provenance.device_name(device),
         "threads": torch.get_num_threads(),
-        "cpu": cpu_model(),
+        "cpu": provenance.cpu_model(),
         "code_version": provenance.code_version(),
         "seconds_per_row": args.seconds,
         "windows": args.windows,

@@ -42,7 +42,19 @@ def package_versions() -> dict[str, str]:
     return versions
 
 
+def cpu_model(cpuinfo: Path = Path("/proc/cpuinfo")) -> str:
+    """The CPU's model name: a run is reproducible bit for bit only on the same kind of CPU (another one's
+    kernels round differently, and the run drifts from its first steps), so every run records it."""
+    try:
+        for line in cpuinfo.read_text().splitlines():
+            if line.lower().startswith("model name"):
+                return line.split(":", 1)[1].strip()
+    except OSError:
+        pass
+    return platform.processor() or platform.machine()
+
+
 def device_name(device: torch.device) -> str:
     if device.type == "cuda":
         return torch.cuda.get_device_name(device)
-    return f"cpu ({platform.processor() or platform.machine()}, {torch.get_num_threads()} threads)"
+    return f"cpu ({cpu_model()}, {platform.machine()}, {torch.get_num_threads()} threads)"
