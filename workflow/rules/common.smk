@@ -19,6 +19,7 @@ import stale_locks  # noqa: E402
 from maae import scales, studies  # noqa: E402
 from maae.config import ConfigError  # noqa: E402
 from maae.kinds import MODEL_KINDS  # noqa: E402
+from maae.report import where_n  # noqa: E402
 from maae.run_folder import folder_conflict  # noqa: E402
 
 # --config's nested values arrive as strings (maae.scales.typed_cli_config); type them, then check
@@ -397,6 +398,17 @@ def study_run(wildcards):
         ):
             return run
     raise WorkflowError(f"study {wildcards.study} plans no run {dict(wildcards)}")
+
+
+def where_n_inputs(wildcards):
+    """The runs tables of the grid's data sets and of the studies trained with the synthetic recipe."""
+    try:
+        grid, recipe_studies, _ = where_n.sources(config)
+    except where_n.StudyError as err:
+        raise WorkflowError(f"where_n: {err}") from None
+    return [RESULTS / "runs" / d / "runs.csv" for d in grid] + [
+        RESULTS / "studies" / s / "runs.csv" for s in recipe_studies
+    ]
 
 
 def checked_study_args(wildcards):

@@ -125,3 +125,23 @@ STUDY_FILES = {
     ]
     for name in config["studies"]
 }
+
+
+rule where_n:
+    """Where the scale's synthetic recipe finds n: the grid's runs and the studies' base runs on one map of n
+    by m/n (not part of all or studies, since it needs both)."""
+    input:
+        RESULTS / "config.yaml",
+        where_n_inputs,
+    output:
+        RESULTS / "studies" / "where_n.md",
+    log:
+        RESULTS / "logs" / "studies" / "where_n.log",
+    conda:
+        ENV
+    resources:
+        **res("light"),
+    params:
+        results=RESULTS,
+    shell:
+        "$MAAE_PYTHON -m maae.report.where_n --results {params.results} --out {output} > {log} 2>&1"
