@@ -66,12 +66,13 @@ def test_the_map_holds_the_recipes_runs_alone(results: Path) -> None:
     assert "| 6 |  | 2/2 (6, 5) |" in text
     assert "| 8 | 0/1 (8*) | 1/2 (8, 10) |" in text
     assert "3 runs" not in text and "5 runs from synthetic8, heldout" in text
-    assert (
-        "Not on the map: synthetic16 (another recipe or length); other (its base is another recipe," in text
-    )
+    left = "Not on the map: synthetic16 (another recipe, length or data); other (its base is another recipe,"
+    assert left in text
     with pytest.raises(StudyError, match="'mnist' is not a synthetic data set"):
         where_n.recipe(cfg, "mnist")
     assert where_n.recipe(cfg, "synthetic16")[1] == 500
+    cfg["datasets"]["synthetic16"] |= {"steps": 1000, "data": {"name": "synthetic", "n": 16, "n_train": 100}}
+    assert where_n.sources(cfg)[0] == ["synthetic8"]  # the same recipe on other data is another experiment
 
 
 def test_a_run_two_sources_hold_counts_once(results: Path) -> None:

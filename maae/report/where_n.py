@@ -48,8 +48,10 @@ def sources(cfg: dict[str, Any], source: str | None = None) -> tuple[list[str], 
     for name, info in cfg["datasets"].items():
         if info["data"].get("name") != "synthetic":
             continue
-        same = (info.get("run", {}), int(info["steps"])) == (run, steps)
-        (grid.append(name) if same else left_out.__setitem__(name, "another recipe or length"))
+        if recipe(cfg, name) == (run, steps, data):
+            grid.append(name)
+        else:
+            left_out[name] = "another recipe, length or data"
     for name, study in cfg.get("studies", {}).items():
         if (study.get("base", {}), int(study["steps"]), study.get("data", {})) == (run, steps, data):
             studies.append(name)
