@@ -45,6 +45,15 @@ def load_scale(results: Path) -> dict[str, Any]:
     return yaml.safe_load(path.read_text())
 
 
+def finds_n(
+    m_active: int, n: int, since: float | None, steps: int, reference: dict[str, Any]
+) -> tuple[bool, bool]:
+    """Whether a run's mask settled and whether it found n, by the pre-registered rule (``sensitivity``): a
+    mask still moving has found nothing yet."""
+    settled = stats.settled(since, steps, reference["statistics"]["settled_fraction"])
+    return settled, settled and abs(m_active - n) <= reference["sensitivity"]["found_within"]
+
+
 def table(results: Path, cfg: dict[str, Any], name: str, reference: dict[str, Any]) -> pd.DataFrame:
     """One row per run of the study, every run the scale plans (a missing one is an error, not a gap)."""
     if name not in cfg.get("studies", {}):
@@ -53,8 +62,6 @@ def table(results: Path, cfg: dict[str, Any], name: str, reference: dict[str, An
         )
     study = cfg["studies"][name]
     by_name = {s.name: s for s in studies.settings(study)}
-    fraction = reference["statistics"]["settled_fraction"]
-    within = reference["sensitivity"]["found_within"]
     rows = []
     for run in studies.runs(cfg, name):
         folder = run.folder(results)
@@ -63,17 +70,18 @@ def table(results: Path, cfg: dict[str, Any], name: str, reference: dict[str, An
         except (OSError, ValueError) as err:
             raise StudyError(f"{folder}: not a finished, scored run ({err})") from None
         s = by_name[run.setting]
-        offset = int(row["m_active"]) - run.n
-        settled = stats.settled(row["m_active_since"], int(row["steps"]), fraction)
+        settled, found = finds_n(
+            int(row["m_active"]), run.n, row["m_active_since"], int(row["steps"]), reference
+        )
         row |= {
             "study": name,
             "setting": run.setting,
             "axis": s.axis,
             "value": None if s.axis is None else studies.label(s.value),
             "variant": run.variant,
-            "offset": offset,
+            "offset": int(row["m_active"]) - run.n,
             "settled": settled,
-            "found": settled and abs(offset) <= within,
+            "found": found,
         }
         rows.append(row)
     frame = pd.DataFrame(rows)

@@ -19,9 +19,9 @@ from typing import Any
 import pandas as pd
 
 from maae import io
-from maae.report import fmt, stats
+from maae.report import fmt
 from maae.report.reference import load as load_reference
-from maae.report.study import StudyError, load_scale
+from maae.report.study import StudyError, finds_n, load_scale
 
 KEEP = ("source", "n", "m", "seed", "m_active", "settled", "found")
 
@@ -65,8 +65,6 @@ def runs(
 ) -> pd.DataFrame:
     """One row per recipe run: where it came from, n, m, seed, m_A, settled, found."""
     grid, studies, _ = sources(cfg, source)
-    fraction = reference["statistics"]["settled_fraction"]
-    within = reference["sensitivity"]["found_within"]
     parts = []
     for name in grid:
         path = results / "runs" / name / "runs.csv"
@@ -74,12 +72,16 @@ def runs(
             raise StudyError(f"{path} is missing: run the grid's {name} first")
         frame = pd.read_csv(path, low_memory=False)
         frame = frame[frame["model"] == "maae"].copy()
-        frame["n"] = int(cfg["datasets"][name]["data"]["n"])
-        frame["settled"] = [
-            stats.settled(since, int(steps), fraction)
-            for since, steps in zip(frame["m_active_since"], frame["steps"], strict=True)
+        n = int(cfg["datasets"][name]["data"]["n"])
+        judged = [
+            finds_n(int(m_a), n, since, int(steps), reference)
+            for m_a, since, steps in zip(
+                frame["m_active"], frame["m_active_since"], frame["steps"], strict=True
+            )
         ]
-        frame["found"] = frame["settled"] & ((frame["m_active"] - frame["n"]).abs() <= within)
+        frame["n"] = n
+        frame["settled"] = [settled for settled, _ in judged]
+        frame["found"] = [found for _, found in judged]
         parts.append(frame.assign(source=name))
     for name in studies:
         path = results / "studies" / name / "runs.csv"
