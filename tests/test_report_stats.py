@@ -11,8 +11,10 @@ import pandas as pd
 import pytest
 from scipy import stats as scipy_stats
 
+from maae.report import fmt
 from maae.report.stats import (
     BOOTSTRAP_METHOD,
+    ONE_PER_GROUP,
     ONE_SEED,
     Interval,
     decide,
@@ -175,6 +177,26 @@ def test_a_group_of_one_seed_keeps_that_seed_in_every_draw() -> None:
     values = {0: 0.0, 1: 1.0, 2: 100.0}
     within = seed_bootstrap(values, resamples=RESAMPLES, strata={0: "a", 1: "a", 2: "b"})
     assert within.low == pytest.approx(100 / 3) and within.high == pytest.approx(102 / 3)
+    assert "(1 of one seed, held fixed)" in within.method
+
+
+def test_groups_of_one_seed_each_give_no_interval() -> None:
+    """Every seed alone in its group: every draw is the data itself, a zero-width interval that would pass
+    or fail on no spread at all. There is none, and the verdict is inconclusive."""
+    grid = [4, 8, 12]
+    per_seed = {
+        0: np.array([3.0, 1.0, 2.0]),
+        1: np.array([3.0, 1.5, np.nan]),
+        2: np.array([np.nan, np.nan, 2.0]),
+    }
+    coverage = {seed: tuple(~np.isnan(c)) for seed, c in per_seed.items()}
+    located = seed_bootstrap(
+        per_seed, partial(lowest_mean_at, grid=grid), resamples=RESAMPLES, strata=coverage
+    )
+    assert located.estimate == 8 and located.low is None and located.high is None and located.resamples == 0
+    assert located.method == ONE_PER_GROUP and located.seeds == 3
+    assert decide(located, 6, 10) == "inconclusive" and seeds_to_decide(located, 6, 10) is None
+    assert fmt.interval(located) == f"3 seeds, {ONE_PER_GROUP}"
 
 
 def test_seeds_to_decide() -> None:
@@ -196,6 +218,10 @@ def test_seeds_to_decide() -> None:
     assert seeds_to_decide(wide, None, 1.0) is None
     assert seeds_to_decide(wide, None, 1.03125) is None
     assert seeds_to_decide(wide, None, 1.03125, cap=10_000) == 1281
+    # An estimate inside the region whose interval only touches a boundary from outside (an argmin's can):
+    # no boundary is crossed, so there is nothing to scale, and no count.
+    touching = interval(1.0, -1.0, 0.0, seeds=3)
+    assert decide(touching, 0.0, None) == "inconclusive" and seeds_to_decide(touching, 0.0, None) is None
 
 
 def test_final_change_compares_the_halves_of_the_final_window() -> None:

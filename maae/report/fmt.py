@@ -13,7 +13,7 @@ from typing import Any
 
 import pandas as pd
 
-from maae.report.stats import Interval
+from maae.report.stats import ONE_PER_GROUP, Interval
 
 MISSING = "—"
 INTERVAL_KEYS = {"estimate", "low", "high", "seeds", "confidence", "method", "resamples"}
@@ -78,6 +78,8 @@ def span(values: Iterable[Any], thousands: bool = False) -> str:
 
 def interval(iv: Interval) -> str:
     """'95% interval over 5 seeds [0.41, 0.62]', or why there is none."""
+    if iv.method == ONE_PER_GROUP:
+        return f"{count(iv.seeds, 'seeds')}, {ONE_PER_GROUP}"
     if iv.low is None or iv.high is None:
         return f"{count(iv.seeds, 'seeds')}: no interval"
     return f"{round(iv.confidence * 100)}% interval over {iv.seeds} seeds [{num(iv.low)}, {num(iv.high)}]"

@@ -23,6 +23,7 @@ from scipy import stats as scipy_stats
 
 BOOTSTRAP_METHOD = "percentile bootstrap over seeds (scipy.stats.bootstrap)"
 ONE_SEED = "one seed: no interval"
+ONE_PER_GROUP = "one seed in each group of equal coverage: no interval"
 
 
 @dataclass(frozen=True)
@@ -96,7 +97,9 @@ def seed_bootstrap(
     draw has as many seeds at each m as the data. Without it, a draw of only the seeds trained at one m has
     nothing at the others, and a statistic over m (the location of a minimum) lands on that m for no
     reason but the draw. scipy.stats.bootstrap resamples several samples apart but not one of size 1, so
-    the stratified draws are made here, with the same percentile rule (numpy's linear percentile).
+    the stratified draws are made here, with the same percentile rule (numpy's linear percentile). A group
+    of one seed is that seed in every draw, so it adds no spread (the method says how many such groups were
+    held fixed); when every group has one seed there is no spread at all, and no interval (ONE_PER_GROUP).
     """
     if isinstance(per_seed, pd.Series) and not per_seed.index.is_unique:
         raise ValueError("per_seed has a seed more than once: reduce each seed's runs to one item first")
@@ -112,6 +115,8 @@ def seed_bootstrap(
         groups.setdefault(strata[seed] if strata is not None else None, []).append(i)
     if len(groups) > 1:
         drawn_within = list(groups.values())
+        if all(len(group) == 1 for group in drawn_within):
+            return Interval(estimate, None, None, len(items), confidence, ONE_PER_GROUP, 0)
         return _stratified(items, statistic, drawn_within, estimate, confidence, resamples, random_state)
     if statistic is mean:  # the common case, vectorised: no Python call per resample
         data, stat, vectorized = np.asarray(items, dtype=float), np.mean, True
@@ -162,6 +167,9 @@ def _stratified(
     tail = (1 - confidence) / 2 * 100
     low, high = np.percentile(values, [tail, 100 - tail])
     method = f"percentile bootstrap over seeds, within {len(groups)} groups of seeds of equal coverage"
+    fixed = sum(len(group) == 1 for group in groups)
+    if fixed:
+        method += f" ({fixed} of one seed, held fixed)"
     return Interval(estimate, float(low), float(high), len(items), confidence, method, resamples)
 
 
@@ -199,8 +207,10 @@ def seeds_to_decide(interval: Interval, low: float | None, high: float | None, c
     (clearing it gives a fail). Halves are taken separately because percentile intervals are asymmetric.
 
     None when the verdict is already pass or fail, when there is no interval (one seed: no spread to scale),
-    when the estimate sits on a boundary (no finite count), or when more than ``cap`` seeds would be needed;
-    the caller reports the last as "more than cap".
+    when the estimate sits on a boundary (no finite count), when the interval crosses no boundary it could
+    clear (an estimate inside the region with an interval that only touches a boundary from outside, as
+    an argmin's may: nothing to scale), or when more than ``cap`` seeds would be needed; the caller reports
+    these as "more than cap, or none".
     """
     if decide(interval, low, high) != "inconclusive" or interval.low is None or interval.high is None:
         return None
@@ -210,6 +220,8 @@ def seeds_to_decide(interval: Interval, low: float | None, high: float | None, c
         crossed = [b for b in (low, high) if b is not None and interval.low < b < interval.high]
     else:
         crossed = [low if low is not None and x < low else high]
+    if not crossed:
+        return None
     needed = n + 1
     for bound in crossed:
         distance = abs(x - bound)
