@@ -272,6 +272,13 @@ def capacity(manifest: dict[str, Any], dataset: str) -> int | None:
     return None if value is None else int(value)
 
 
+def table2_m(manifest: dict[str, Any], dataset: str, paper_m: int | None) -> int | None:
+    """The m of a data set's Table 2 (m_A, NAC): the paper's where the scale's grid has it (then the two may
+    be compared), else the capacity. The table and the NAC claim both read it, so they show one m."""
+    grid = manifest["datasets"].get(dataset, {}).get("m", [])
+    return paper_m if paper_m is not None and paper_m in grid else capacity(manifest, dataset)
+
+
 def later_looks(manifest: dict[str, Any], dataset: str) -> dict[tuple[str, int, int], int]:
     """(model, m, seed) of each run a scale added after a verdict was seen (more_seeds ``look:``), with its
     look: the runs a reader must be able to tell apart, since two looks at a claim err more often than one."""

@@ -31,12 +31,20 @@ from maae.kinds import MODEL_KINDS
 from maae.report import fmt, stats
 from maae.report.aggregate import capacity as aggregate_capacity
 from maae.report.aggregate import later_looks as aggregate_later_looks
-from maae.report.aggregate import unavailable_reason
+from maae.report.aggregate import table2_m, unavailable_reason
 from maae.report.stats import Interval, decide, lowest_mean_at, seed_bootstrap, seeds_to_decide, settled
 
 STATUSES = ("pass", "fail", "inconclusive", "not_run")
-# "MAAE lower": the paired difference strictly above 0 (decide's regions are closed).
-ABOVE_ZERO = math.ulp(0.0)
+
+
+def above(bound: float) -> float:
+    """The least float above ``bound``: decide's regions are closed, and "beyond" a tolerance is strict
+    (``bound + math.ulp(0.0)`` is ``bound`` itself for any bound but 0)."""
+    return math.nextafter(bound, math.inf)
+
+
+# "MAAE lower": the paired difference strictly above 0.
+ABOVE_ZERO = above(0.0)
 # The columns of a <results>/baselines/<dataset>.csv the §8 claim reads (written by baselines.compare).
 SEARCH_COLUMNS = ("mode", "method", "seed", "models_trained", "train_seconds", "range_lo", "range_hi")
 
@@ -99,7 +107,10 @@ class Inputs:
         return str(self.manifest.get("scale", "unknown"))
 
     def settings(self, claim: str) -> dict[str, Any]:
-        return self.reference["claims"][claim]
+        """A claim's settings, a tolerance written as derived from the paper's numbers (``range_of``)
+        computed from them, so that it cannot drift from them by rounding."""
+        written = self.reference["claims"][claim]
+        return {key: _derived(self.reference, value) for key, value in written.items()}
 
     @property
     def bootstrap(self) -> dict[str, Any]:
@@ -132,6 +143,19 @@ class Inputs:
         keys = zip(self.runs["dataset"], self.runs["model"], self.runs["m"], self.runs["seed"], strict=True)
         keep = [(name, model, int(m), int(seed)) not in later for name, model, m, seed in keys]
         return dataclasses.replace(self, runs=self.runs[keep])
+
+
+def _derived(reference: dict[str, Any], value: Any) -> Any:
+    """``{range_of: <table>.<column>, from_m: m}``: the range (max - min) of that column of a paper table in
+    the reference over its m >= from_m; any other value as it is."""
+    if not (isinstance(value, dict) and "range_of" in value):
+        return value
+    table_name, column = str(value["range_of"]).split(".")
+    table = reference[table_name]
+    kept = [v for m, v in zip(table["m"], table[column], strict=True) if m >= value["from_m"]]
+    if not kept:
+        raise ValueError(f"range_of {value['range_of']}: no m >= {value['from_m']} in the reference's table")
+    return float(max(kept) - min(kept))
 
 
 # ---- shared pieces -------------------------------------------------------------------------------------
@@ -188,6 +212,15 @@ def _too_few_seeds(inp: Inputs, tables: dict[str, pd.DataFrame]) -> str | None:
     if not short:
         return None
     return f"too few seeds for an interval ({need} needed at each m; have {', '.join(short)})"
+
+
+def _too_few_paired(inp: Inputs, per_seed: Any, what: str) -> str | None:
+    """A paired quantity (two models, or two m, at the same seed) needs min_seeds seeds that have both;
+    each side's own count (``_too_few_seeds``) can be enough while their seeds do not meet."""
+    need = inp.reference["statistics"]["min_seeds"]
+    if len(per_seed) >= need:
+        return None
+    return f"too few seeds for an interval: {what} needs {need} seeds that have both, has {len(per_seed)}"
 
 
 def coverage(inp: Inputs, dataset: str) -> Part | None:
@@ -354,13 +387,15 @@ def _u_shape_part(inp: Inputs, name: str, target: int, what: str, s: dict[str, A
     best = ms.index(best_m)
     # both ends above the minimum: the per-seed rise from the best m to each end of the grid, over the
     # seeds trained at both
-    rises = {
-        key: seed_bootstrap(
-            {seed: float(c[end] - c[best]) for seed, c in per_seed.items() if not np.isnan(c[end] - c[best])},
-            **inp.bootstrap,
-        )
+    rise_per_seed = {
+        key: {seed: float(c[end] - c[best]) for seed, c in per_seed.items() if not np.isnan(c[end] - c[best])}
         for key, end in (("left", 0), ("right", len(ms) - 1))
     }
+    for key, end in (("left", 0), ("right", len(ms) - 1)):
+        few = _too_few_paired(inp, rise_per_seed[key], f"the rise from m = {best_m} to m = {ms[end]}")
+        if few:
+            return Part(name, "not_run", few)
+    rises = {key: seed_bootstrap(values, **inp.bootstrap) for key, values in rise_per_seed.items()}
     status = {
         "near": decide(where, target - near_tol, target + near_tol),
         **{key: decide(rise, low=ABOVE_ZERO) for key, rise in rises.items()},
@@ -388,10 +423,19 @@ def _u_shape_part(inp: Inputs, name: str, target: int, what: str, s: dict[str, A
         return Part(name, "pass", "U-shaped: " + "; ".join(says.values()), evidence, samples)
     shown = [says[k] for k, v in status.items() if v == verdict]
     why = f"not a U with its minimum near {target}: " if verdict == "fail" else "undecided: "
-    if verdict == "inconclusive":
-        key = next(k for k, v in status.items() if v == "inconclusive")
-        region = (target - near_tol, target + near_tol) if key == "near" else (ABOVE_ZERO, None)
-        shown.append(_seeds_needed(where if key == "near" else rises[key], *region))
+    if verdict == "inconclusive":  # each undecided check with the seeds that would likely decide it
+        if status["near"] == "inconclusive":
+            # the location is resampled within groups of equal coverage: only seeds trained at every m
+            # narrow it, so the count is of those
+            whole = sum(not np.isnan(c).any() for c in per_seed.values())
+            near = dataclasses.replace(where, seeds=whole)
+            need = seeds_to_decide(near, target - near_tol, target + near_tol) if whole > 1 else None
+            shown.append(f"the minimum's place: {_need_text(need, whole, 'seeds trained at every m')}")
+        shown += [
+            f"the rise to {ends[key]}: {_seeds_needed(rises[key], ABOVE_ZERO, None)}"
+            for key in rises
+            if status[key] == "inconclusive"
+        ]
     return Part(name, verdict, why + "; ".join(shown), evidence, samples)
 
 
@@ -445,19 +489,25 @@ def _flat_part(
     maae_best = int((sign * maae["mean"]).idxmin())
     wae_best = int((sign * wae["mean"]).idxmin())
 
-    def excess(runs: pd.DataFrame, m: int, best_m: int) -> Interval:
-        """How much worse m is than best_m, per seed (paired), with its interval over seeds."""
+    def excess(runs: pd.DataFrame, m: int, best_m: int) -> pd.Series:
+        """How much worse m is than best_m, per seed (paired: the seeds trained at both)."""
         curves = runs.pivot_table(index="seed", columns="m", values=column)
-        diff = (sign * (curves[m] - curves[best_m])).dropna()
-        return seed_bootstrap({int(k): float(v) + 0.0 for k, v in diff.items()}, **inp.bootstrap)
+        return (sign * (curves[m] - curves[best_m])).dropna() + 0.0
 
     # MAAE flat: each m's excess over its best within the tolerance; the WAE worse beyond the same tolerance
     maae_tol = float(relative * abs(maae.loc[maae_best, "mean"]) + absolute)
     wae_tol = float(relative * abs(wae.loc[wae_best, "mean"]) + absolute)
-    spread = {m: excess(maae_runs, m, maae_best) for m in shared}
+    per_seed = {("MAAE", m, maae_best): excess(maae_runs, m, maae_best) for m in shared}
+    per_seed[("WAE", shared[-1], wae_best)] = excess(wae_runs, shared[-1], wae_best)
+    for (label, m, best_m), diff in per_seed.items():
+        few = _too_few_paired(inp, diff, f"{label} at m = {m} against its best m = {best_m}")
+        if few:
+            return Part(name, "not_run", few)
+    intervals = {key[:2]: seed_bootstrap(diff, **inp.bootstrap) for key, diff in per_seed.items()}
+    spread = {m: intervals[("MAAE", m)] for m in shared}
     flat_status = {m: decide(iv, high=maae_tol) for m, iv in spread.items()}
-    wae_excess = excess(wae_runs, shared[-1], wae_best)
-    worsens = decide(wae_excess, low=wae_tol + ABOVE_ZERO)
+    wae_excess = intervals[("WAE", shared[-1])]
+    worsens = decide(wae_excess, low=above(wae_tol))
     worst_m = max(shared, key=lambda m: spread[m].high if spread[m].high is not None else spread[m].estimate)
     flat = _worst(flat_status.values())
     evidence = {
@@ -487,12 +537,15 @@ def _flat_part(
     )
     status = _worst((flat, worsens))
     says = f"{maae_says}; {wae_says}"
-    if status == "inconclusive":
-        if flat == "inconclusive":
-            m = next(m for m, v in flat_status.items() if v == "inconclusive")
-            says += f"; {_seeds_needed(spread[m], None, maae_tol)}"
-        else:
-            says += f"; {_seeds_needed(wae_excess, wae_tol + ABOVE_ZERO, None)}"
+    if status == "inconclusive":  # each undecided check with the seeds that would likely decide it
+        undecided = [
+            f"MAAE at m = {m}: {_seeds_needed(spread[m], None, maae_tol)}"
+            for m, v in flat_status.items()
+            if v == "inconclusive"
+        ]
+        if worsens == "inconclusive":
+            undecided.append(f"the WAE: {_seeds_needed(wae_excess, above(wae_tol), None)}")
+        says += "; " + "; ".join(undecided)
     return Part(name, status, says, evidence, samples)
 
 
@@ -500,14 +553,24 @@ def nac_maae_below_wae(inp: Inputs) -> list[Part]:
     paper = {row["dataset"]: row for row in inp.reference["table2"]["rows"]}
     names = list(dict.fromkeys([*paper, *inp.manifest["datasets"]]))
     return [
-        coverage(inp, name) or _below_part(inp, name, "nac", paper.get(name), ("n_codes",)) for name in names
+        coverage(inp, name)
+        or _below_part(
+            inp,
+            name,
+            table2_m(inp.manifest, name, paper.get(name, {}).get("m")),
+            "nac",
+            paper.get(name),
+            ("n_codes",),
+        )
+        for name in names
     ]
 
 
 def table1_maae_beats_wae(inp: Inputs) -> list[Part]:
     names = inp.reference["table1"]["datasets"]
     return [
-        coverage(inp, name) or _below_part(inp, name, "score", None, ("n_generated", "n_real"))
+        coverage(inp, name)
+        or _below_part(inp, name, capacity(inp, name), "score", None, ("n_generated", "n_real"))
         for name in names
     ]
 
@@ -515,7 +578,8 @@ def table1_maae_beats_wae(inp: Inputs) -> list[Part]:
 def table1_maae_beats_wae_gan(inp: Inputs) -> list[Part]:
     names = inp.reference["table1"]["datasets"]
     return [
-        coverage(inp, name) or _below_part(inp, name, "score", None, ("n_generated", "n_real"), "wae_gan")
+        coverage(inp, name)
+        or _below_part(inp, name, capacity(inp, name), "score", None, ("n_generated", "n_real"), "wae_gan")
         for name in names
     ]
 
@@ -523,13 +587,14 @@ def table1_maae_beats_wae_gan(inp: Inputs) -> list[Part]:
 def _below_part(
     inp: Inputs,
     name: str,
+    m: int | None,
     column: str,
     paper: dict[str, Any] | None,
     counts: tuple[str, ...],
     versus: str = "wae",
 ) -> Part:
-    """MAAE's mean ``column`` below the ``versus`` model's beyond noise, at the data set's capacity."""
-    m = capacity(inp, name)
+    """MAAE's ``column`` below the ``versus`` model's beyond noise, paired by seed, at m (the capacity;
+    Table 2's m for NAC)."""
     if m is None:
         return Part(name, "not_run", "no capacity m and no m grid in datasets.json")
     other = MODEL_KINDS[versus].label
@@ -539,7 +604,8 @@ def _below_part(
         runs[label] = selected[selected["m"] == m].dropna(subset=[column])
     absent = [label for label, r in runs.items() if r.empty]
     if absent:
-        return Part(name, "not_run", f"no {column} for {' and '.join(absent)} at the capacity m = {m}")
+        at = "the capacity" if m == capacity(inp, name) else "Table 2's"
+        return Part(name, "not_run", f"no {column} for {' and '.join(absent)} at {at} m = {m}")
     metrics = _distinct(pd.concat(runs.values())["score_metric"]) if column == "score" else [column]
     if len(metrics) > 1:
         return Part(name, "not_run", f"metric not comparable: MAAE and {other} use {', '.join(metrics)}")
@@ -550,6 +616,9 @@ def _below_part(
     # the quantity per seed: the paired difference other - MAAE at the same m and seed
     by_seed = {label: r.groupby("seed")[column].mean() for label, r in runs.items()}
     paired = (by_seed[other] - by_seed["MAAE"]).dropna()
+    few = _too_few_paired(inp, paired, f"MAAE against the {other} at m = {m}")
+    if few:
+        return Part(name, "not_run", few)
     interval = seed_bootstrap(paired, **inp.bootstrap)
     status = decide(interval, low=ABOVE_ZERO)
     evidence: dict[str, Any] = {
@@ -563,10 +632,15 @@ def _below_part(
         evidence["paper"] = {"m": paper["m"], "MAAE": paper[f"maae_{column}"], "WAE": paper[f"wae_{column}"]}
     evidence["table"] = _table(tables)
     samples = _samples(pd.concat(runs.values()), counts)
+    # the means beside the difference are over the seeds it pairs, so the two always agree
+    means = {label: float(values[paired.index].mean()) for label, values in by_seed.items()}
+    unpaired = [
+        f"{label} {fmt.count(len(v), 'seeds')}" for label, v in by_seed.items() if len(v) > len(paired)
+    ]
+    over = f" over the {len(paired)} seeds both have ({', '.join(unpaired)} in all)" if unpaired else ""
     says = (
-        f"{metrics[0]} at m = {m}: MAAE {fmt.num(tables['MAAE'].loc[m, 'mean'])}, {other} "
-        f"{fmt.num(tables[other].loc[m, 'mean'])}; MAAE lower by {fmt.num(interval.estimate)}, "
-        f"{fmt.interval(interval)}"
+        f"{metrics[0]} at m = {m}{over}: MAAE {fmt.num(means['MAAE'])}, {other} {fmt.num(means[other])}; "
+        f"MAAE lower by {fmt.num(interval.estimate)}, {fmt.interval(interval)}"
     )
     if status == "inconclusive":
         says += f"; {_seeds_needed(interval, ABOVE_ZERO, None)}"
@@ -580,10 +654,13 @@ def _worst(statuses: Iterable[str]) -> str:
 
 
 def _seeds_needed(interval: Interval, low: float | None, high: float | None) -> str:
-    need = seeds_to_decide(interval, low, high)
+    return _need_text(seeds_to_decide(interval, low, high), interval.seeds)
+
+
+def _need_text(need: int | None, now: int, seeds: str = "seeds") -> str:
     if need is None:
         return "the spread says more than 100 seeds, or none, would decide it"
-    return f"about {need} seeds would likely decide it (now {interval.seeds})"
+    return f"about {need} {seeds} would likely decide it (now {now})"
 
 
 def mnist_m_active_band(inp: Inputs) -> list[Part]:
@@ -699,6 +776,11 @@ def _search_part(inp: Inputs, name: str, table: pd.DataFrame) -> Part:
             evidence,
             samples,
         )
+    need = inp.reference["statistics"]["min_seeds"]
+    few = [f"{' '.join(key)}: {intervals[key].seeds}" for key in judged.index if intervals[key].seeds < need]
+    if few:
+        why = f"too few seeds for an interval ({need} needed for each search; have {', '.join(few)}): {text}"
+        return Part(name, "not_run", why, evidence, samples)
     decided = {key: decide(intervals[key], s["min_ratio"], None) for key in judged.index}
     status = _worst(decided.values())
     says = f"need ≥ {s['min_ratio']}× over the whole interval: {text}"
@@ -744,7 +826,10 @@ def _fold(parts: list[Part]) -> tuple[str, str]:
 def _rule(inp: Inputs, claim: str) -> str:
     confidence = f"{round(inp.reference['statistics']['confidence'] * 100)}%"
     values = {"confidence": confidence, **inp.settings(claim)}
-    values = {k: " and ".join(map(str, v)) if isinstance(v, list) else v for k, v in values.items()}
+    values = {
+        k: " and ".join(map(str, v)) if isinstance(v, list) else fmt.num(v) if isinstance(v, float) else v
+        for k, v in values.items()
+    }
     return " ".join(str(values["rule"]).split()).format_map(values)
 
 

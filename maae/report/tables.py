@@ -1,7 +1,8 @@
 """The paper's Tables 1-3 beside what the suite measured, from one results root (runs.csv, datasets.json).
 
-Paper numbers come from paper_reference.yaml only. Suite cells are mean ± sd over seeds (sd from 2
-seeds on) with the seed count; a cell the suite could not fill says why. Every table names, per data
+Paper numbers come from paper_reference.yaml only. Suite cells are the mean over seeds with its 95%
+bootstrap interval over seeds (maae.report.stats) and the seed count; a cell the suite could not fill says
+why. Every table names, per data
 set, the metric and its backbone, steps, seeds, sample counts and code versions behind its numbers. No
 difference between the suite and the paper is computed: where the metrics differ it would be meaningless,
 and where they agree the sample counts and FID software may not.
@@ -20,7 +21,7 @@ from typing import Any
 import pandas as pd
 
 from maae.report import fmt, reference, stats
-from maae.report.aggregate import ResultsError, later_looks, read_results, unavailable_reason
+from maae.report.aggregate import ResultsError, later_looks, read_results, table2_m, unavailable_reason
 from maae.report.aggregate import capacity as capacity_of
 from maae.report.tablefmt import CSV_COLUMNS, Table, write
 
@@ -153,15 +154,8 @@ def _capacity_missing(manifest: dict[str, Any], dataset: str, model: str) -> str
     return "no capacity in datasets.json" if capacity is None else f"capacity m={capacity} not run"
 
 
-def table2_m(manifest: dict[str, Any], dataset: str, paper_m: int | None) -> int | None:
-    """The m of a data set's Table 2 cells: the paper's where the scale's grid has it (then the two may be
-    compared), else the scale's capacity."""
-    grid = manifest["datasets"].get(dataset, {}).get("m", [])
-    return paper_m if paper_m is not None and paper_m in grid else capacity_of(manifest, dataset)
-
-
 def table1(runs: pd.DataFrame, manifest: dict[str, Any], ref: dict[str, Any], datasets: list[str]) -> Table:
-    """FID: the paper's rows, then the suite's MAAE and WAE at each data set's capacity."""
+    """FID: the paper's rows, then the suite's MAAE, WAE and WAE-GAN at each data set's capacity."""
     t1, scale = ref["table1"], manifest["scale"]
     paper_metric = t1["metric"]
     cells = []
@@ -197,8 +191,8 @@ def table1(runs: pd.DataFrame, manifest: dict[str, Any], ref: dict[str, Any], da
     frame = pd.concat(used) if used else runs.iloc[:0]
     return Table(
         name="table1",
-        title=f"Table 1: {paper_metric} (lower is better), the paper's rows beside the suite's MAAE and WAE "
-        f"at each data set's capacity m; {_scale(manifest)}",
+        title=f"Table 1: {paper_metric} (lower is better), the paper's rows beside the suite's MAAE, WAE and "
+        f"WAE-GAN at each data set's capacity m; {_scale(manifest)}",
         index=("model", "source"),
         cells=_frame(cells, "table1", scale),
         provenance=tuple(
@@ -217,7 +211,8 @@ def table1(runs: pd.DataFrame, manifest: dict[str, Any], ref: dict[str, Any], da
 
 
 def table2(runs: pd.DataFrame, manifest: dict[str, Any], ref: dict[str, Any], datasets: list[str]) -> Table:
-    """m_A, NAC and |correlation| of encoded test codes at each data set's capacity, beside the paper's."""
+    """m_A, NAC and |correlation| of encoded test codes beside the paper's, at the paper's m where the scale
+    ran it, else at the capacity (aggregate.table2_m)."""
     paper_rows = {row["dataset"]: row for row in ref["table2"]["rows"]}
     scale, cells, used = manifest["scale"], [], []
     for dataset in datasets:

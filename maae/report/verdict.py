@@ -5,9 +5,10 @@
 
 Reads <results>/runs.csv, datasets.json and baselines/*.csv, and the paper's numbers and the claims'
 tolerances from paper_reference.yaml. A suite number sits beside the paper's with a difference only when
-both are the same quantity in the same metric at the same m (Inception FID is never set against the offline
-fd_lenet); every blank says why. ``--strict`` exits 1 when a claim has no verdict or a cell is blank without
-a reason: what CI calls on the smoke report.
+both are the same quantity in the same metric (Inception FID is never set against the offline fd_lenet) at
+the same m, except Table 1, whose m the paper does not state: the suite's is its capacity, and the row says
+"not stated" for the paper's; every blank says why. ``--strict`` exits 1 when a claim has no verdict or a
+cell is blank without a reason: what CI calls on the smoke report.
 """
 
 from __future__ import annotations
@@ -218,7 +219,7 @@ def table1_rows(inp: Inputs) -> list[dict[str, Any]]:
 
 
 def table2_rows(inp: Inputs) -> list[dict[str, Any]]:
-    """At the paper's m where the scale ran it, else at the capacity, not compared (tables.table2_m)."""
+    """At the paper's m where the scale ran it, else at the capacity, not compared (aggregate.table2_m)."""
     t2 = inp.reference["table2"]
     datasets = [paper["dataset"] for paper in t2["rows"]]
     cells = tables.table2(inp.runs, inp.manifest, inp.reference, datasets).cells
