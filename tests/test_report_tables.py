@@ -17,7 +17,7 @@ from maae.report.fmt import num
 from maae.report.reference import load as load_reference
 from maae.report.stats import seed_bootstrap, settings
 from maae.report.tablefmt import CSV_COLUMNS, latex_escape, to_markdown
-from maae.report.tables import build, main
+from maae.report.tables import build, main, unsettled_note
 from maae.scales import run_dir
 
 MISSING = "data set missing: no CIFAR-10 batches under data/cifar-10-batches-py"
@@ -193,6 +193,20 @@ def test_table2_m_active_nac_beside_paper(results) -> None:
     assert cell(cells, dataset="cifar10", column="WAE m_A (suite)")["blank_reason"] == MISSING
     assert cell(cells, dataset="celeba", column="MAAE |corr| (suite)")["text"] == "not in the smoke scale"
     assert any("nac_abs_corr" in note and "cannot reach 1" in note for note in table.notes)
+
+
+def test_table2_says_how_many_masks_had_not_settled(results) -> None:
+    """The fabricated runs have no training log (m_active_since empty): MAAE's m_A cells say that none of
+    their masks is known to have settled, which the m_A claims would leave out; the WAE has no mask."""
+    root, _ = results
+    cells = build("table2", root).cells
+    maae = cell(cells, dataset="synthetic8", model="maae", quantity="m_active", source="suite (smoke scale)")
+    wae = cell(cells, dataset="synthetic8", model="wae", quantity="m_active", source="suite (smoke scale)")
+    assert maae["text"].endswith("; 3 of 3 masks not settled") and "settled" not in wae["text"]
+    ref = load_reference()
+    rows = pd.DataFrame({"m_active_since": [100.0, 150.0, 190.0], "steps": [200, 200, 200]})
+    assert unsettled_note(rows, ref) == "; 1 of 3 masks not settled"  # 190 > 0.75 * 200
+    assert unsettled_note(rows.iloc[:2], ref) == ""
 
 
 def test_provenance_names_the_seeds_added_at_a_later_look(results) -> None:

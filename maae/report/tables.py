@@ -20,6 +20,7 @@ from typing import Any
 
 import pandas as pd
 
+from maae.kinds import MODEL_KINDS
 from maae.report import fmt, reference, stats
 from maae.report.aggregate import ResultsError, later_looks, read_results, table2_m, unavailable_reason
 from maae.report.aggregate import capacity as capacity_of
@@ -210,6 +211,15 @@ def table1(runs: pd.DataFrame, manifest: dict[str, Any], ref: dict[str, Any], da
     )
 
 
+def unsettled_note(rows: pd.DataFrame, ref: dict[str, Any]) -> str:
+    """How many of a cell's masks had not settled (statistics.settled_fraction): their m_A is in the mean,
+    as it is the run's final one, but the m_A claims leave them out, so the table says so."""
+    fraction = ref["statistics"]["settled_fraction"]
+    since = rows["m_active_since"] if "m_active_since" in rows else pd.Series(float("nan"), index=rows.index)
+    moving = sum(not stats.settled(s, steps, fraction) for s, steps in zip(since, rows["steps"], strict=True))
+    return f"; {moving} of {len(rows)} masks not settled" if moving else ""
+
+
 def table2(runs: pd.DataFrame, manifest: dict[str, Any], ref: dict[str, Any], datasets: list[str]) -> Table:
     """m_A, NAC and |correlation| of encoded test codes beside the paper's, at the paper's m where the scale
     ran it, else at the capacity (aggregate.table2_m)."""
@@ -241,6 +251,8 @@ def table2(runs: pd.DataFrame, manifest: dict[str, Any], ref: dict[str, Any], da
                         else f"{model} at the paper's m={m} not run"
                     )
                     cell = suite_cell(rows, quantity, missing, stats.settings(ref), **suite)
+                    if quantity == "m_active" and MODEL_KINDS[model].mask and not cell.get("blank_reason"):
+                        cell["text"] += unsettled_note(rows, ref)
                     cells.append({**cell, "comparable_with_paper": in_paper})
                 if in_paper:
                     value = paper.get(f"{model}_{quantity}")
