@@ -1,7 +1,8 @@
 """The GPU check, as one short script for a few minutes of a lent GPU: the CUDA training path, determinism,
-packed members against their solo runs, the closed-form gradient penalty against autograd's, then the
-packed-training benchmark (bench_pack.py) and the grouped-convolution one (bench_conv_pack.py: would packing
-pay for the conv families?) on the device. Prints each result and writes them to --out.
+a resume on the device, packed members against their solo runs, the closed-form gradient penalty against
+autograd's, then the packed-training benchmark (bench_pack.py) and the grouped-convolution one
+(bench_conv_pack.py: would packing pay for the conv families?) on the device. Prints each result and writes
+them to --out.
 
     .venv/bin/python bench/gpu_check.py --out gpu_check          # on the GPU machine (about 6 minutes)
     .venv/bin/python bench/gpu_check.py --device cpu --quick --out /tmp/gc   # the same path on a CPU
@@ -80,6 +81,25 @@ def check_determinism(root: Path, device: str, steps: int) -> dict[str, Any]:
     return out
 
 
+def check_resume(root: Path, device: str, steps: int) -> dict[str, Any]:
+    """A run resumed on the device from its half-way checkpoint against the same run uninterrupted, with
+    train.deterministic (bit for bit expected): checkpoints are read onto the CPU and copied to the device."""
+    cfg = tiny(root, device, steps, **{"train.deterministic": True, "train.checkpoint_every": steps // 2})
+    whole, cut = root / "resume_whole", root / "resume_cut"
+    train(cfg, whole)
+    train(cfg, cut)
+    for done in ("model.pt", "summary.json"):
+        (cut / done).unlink()
+    sorted((cut / "checkpoints").glob("step_*.pt"))[-1].unlink()
+    summary = train(cfg, cut)
+    torch.use_deterministic_algorithms(False)
+    return {
+        "resumed_from": steps // 2,
+        "steps": summary["steps"],
+        "largest_gap": largest_gap(weights(whole), weights(cut)),
+    }
+
+
 def check_pack(root: Path, device: str, steps: int) -> dict[str, Any]:
     """Four mixed members (m, MAAE/WAE, lambda1) against their solo runs on the device."""
     mixed = [
@@ -127,6 +147,7 @@ def main(argv: list[str] | None = None) -> int:
     checks = {
         "training": check_training,
         "determinism": check_determinism,
+        "resume": check_resume,
         "pack_vs_solo": check_pack,
         "closed_form_penalty": check_closed_form,
     }

@@ -50,11 +50,13 @@ class RunFolder:
         else:
             io.write_json(path, self.cfg.to_dict())
 
-    def latest_checkpoint(self, device: torch.device) -> dict[str, Any] | None:
-        """The newest readable checkpoint (a damaged one is skipped with a warning), or None."""
+    def latest_checkpoint(self) -> dict[str, Any] | None:
+        """The newest readable checkpoint (a damaged one is skipped with a warning), or None. Read onto the
+        CPU whatever the run's device: the state's load copies weights and slots into its own device's
+        tensors, and a generator's state must be a CPU tensor (mapped to a GPU, every resume there failed)."""
         for path in sorted(self.checkpoints.glob("step_*.pt"), reverse=True):
             try:
-                return torch.load(path, map_location=device, weights_only=False)
+                return torch.load(path, map_location="cpu", weights_only=False)
             except Exception as err:  # noqa: BLE001 - torch.load of a damaged file raises many types
                 log.warning("skipping unreadable checkpoint %s (%s)", path, err)
         return None
@@ -95,7 +97,9 @@ class MetricsLog:
             with path.open(newline="") as f:
                 reader = csv.DictReader(f)
                 fields = list(reader.fieldnames or [])
-                kept = [r for r in reader if int(r["step"]) <= keep_until]
+                # a row cut short by a kill mid-write (fields missing, or extra ones) is dropped, not read
+                whole = (r for r in reader if None not in r and None not in r.values())
+                kept = [r for r in whole if int(r["step"]) <= keep_until]
             if fields:
                 buf = StringIO()
                 writer = csv.DictWriter(buf, fieldnames=fields)

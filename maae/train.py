@@ -57,7 +57,7 @@ LOSS_NAMES = ("loss_ae", "loss_dm", "loss_gen", "loss_mask")
 
 
 class NonFiniteLossError(RuntimeError):
-    """A loss became NaN or inf; the last good checkpoint is kept."""
+    """A loss, or after a step the weights, became NaN or inf; the last good checkpoint is kept."""
 
 
 def pick_device(name: str) -> torch.device:
@@ -383,9 +383,9 @@ def _mask_step(
 def train_loop(state: TrainingState, folders: list[RunFolder], data: torch.Tensor) -> list[dict[str, Any]]:
     """Algorithm 2 from the state's step to ``train.steps``: log, checkpoint and finish each member into its
     folder; returns their summaries. ``state`` is one run with its folder, or a pack (maae.pack) with one
-    folder per member. A member whose loss turns non-finite stops at the next log or checkpoint, its last
-    good checkpoint kept and ``failure.json`` saying why; the others go on, and NonFiniteLossError then
-    names the stopped ones."""
+    folder per member. A member whose loss or weights turn non-finite stops at the next log or checkpoint
+    (the weights are checked before every checkpoint, so none holds NaN), its last good checkpoint kept and
+    ``failure.json`` saying why; the others go on, and NonFiniteLossError then names the stopped ones."""
     cfg = state.cfg
     code_version = provenance.code_version()  # at the start: the code that runs, not what came after
     schedule = make_schedule(cfg)
@@ -418,7 +418,10 @@ def train_loop(state: TrainingState, folders: list[RunFolder], data: torch.Tenso
             state.add_seconds(now - tick)
             tick = now
             outs = state.split(out)
-            stopped = _stopped(names, member_names, bad, last_good, state.step, folders)
+            members = state.members()
+            # each loss is taken before its own update, so no loss sees a step's last one: the weights do
+            weights_bad = [not _finite(member.model) for member in members]
+            stopped = _stopped(names, member_names, bad, weights_bad, last_good, state.step, folders)
             if stopped:
                 for i, why in stopped.items():
                     folders[i].fail(why)
@@ -430,8 +433,11 @@ def train_loop(state: TrainingState, folders: list[RunFolder], data: torch.Tenso
                     break
                 state = state.without(list(stopped))
                 folders, metrics, outs = ([xs[i] for i in keep] for xs in (folders, metrics, outs))
-                member_names, bad = [member_names[i] for i in keep], bad[:, keep]
-            members = state.members()
+                # the pack's losses are its members': without its mask members it has no loss_mask
+                kept_names = loss_names(state.cfg)
+                rows = [names.index(name) for name in kept_names]
+                member_names, bad, names = [member_names[i] for i in keep], bad[rows][:, keep], kept_names
+                members = state.members()
             if at_log:
                 for member, log, member_out in zip(members, metrics, outs, strict=True):
                     row = _log_row(member, member_out)
@@ -453,7 +459,7 @@ def train_loop(state: TrainingState, folders: list[RunFolder], data: torch.Tenso
     summaries = []
     if folders and state.step >= steps:
         for member, folder in zip(state.members(), folders, strict=True):
-            summary = _summary(member, schedule, code_version) | state.packing
+            summary = _summary(member, member.schedule, code_version) | state.packing
             summaries.append(folder.finish(member.model, summary))
     if failures:
         raise NonFiniteLossError("; ".join(failures))
@@ -486,19 +492,25 @@ def loss_names(cfg: RunConfig) -> tuple[str, ...]:
     return ("loss_ae", "loss_dm") + ("loss_gen",) * mk.generator_step + ("loss_mask",) * mk.mask
 
 
+def _finite(model: torch.nn.Module) -> bool:
+    return all(bool(torch.isfinite(p).all()) for p in model.parameters())
+
+
 def _stopped(
     names: tuple[str, ...],
     member_names: list[tuple[str, ...]],
     bad: torch.Tensor,
+    weights_bad: list[bool],
     last_good: int,
     step: int,
     folders: list[RunFolder],
 ) -> dict[int, str]:
-    """The members whose own losses went non-finite since the last check, each with why."""
+    """The members whose own losses, or weights, went non-finite since the last check, each with why."""
     flags = bad.view(len(names), -1).T.tolist()  # [member][loss]
     stopped = {}
     for i, (own, folder) in enumerate(zip(member_names, folders, strict=True)):
         which = [n for n, b in zip(names, flags[i], strict=True) if b and n in own]
+        which += ["weights"] if weights_bad[i] else []
         if which:
             kept = (
                 f"the last good checkpoint (step {last_good}) is kept in {folder.checkpoints}"
@@ -543,7 +555,7 @@ def open_run(cfg: RunConfig, out_dir: str | Path, device: torch.device) -> tuple
     state = TrainingState(cfg, data_shape(cfg.data), device)
     folder = RunFolder(out_dir, cfg)
     folder.claim()
-    saved = folder.latest_checkpoint(device)
+    saved = folder.latest_checkpoint()
     if saved is not None:
         state.load_state_dict(saved)
         log.info("resuming %s from step %d", folder.out, state.step)

@@ -18,6 +18,8 @@ def test_the_checks_pass_on_a_cpu(tmp_path: Path) -> None:
     assert 1 <= training["m_active"] <= gpu_check.TINY["model.m"]
     determinism = gpu_check.check_determinism(tmp_path, "cpu", 20)
     assert determinism == {f"deterministic={d}": {"largest_gap": 0.0} for d in (False, True)}  # CPU: bitwise
+    resume = gpu_check.check_resume(tmp_path, "cpu", 20)
+    assert resume == {"resumed_from": 10, "steps": 20, "largest_gap": 0.0}
     pack = gpu_check.check_pack(tmp_path, "cpu", 20)
     assert pack["members"] == 4 and all(0 <= gap < 1e-5 for gap in pack["largest_gap_each"])
     closed = gpu_check.check_closed_form(tmp_path, "cpu", 20)

@@ -8,7 +8,9 @@ import json
 import shutil
 import subprocess
 import sys
+from collections.abc import Callable
 from pathlib import Path
+from typing import Any
 
 import pytest
 import torch
@@ -30,7 +32,7 @@ LOSSES = ("loss_ae", "recon", "loss_dm", "omega", "loss_gen", "loss_mask", "m_ac
 MIXED = [
     {"model.m": 4, "train.seed": 0},
     {"model.m": 6, "train.seed": 1, "model.lambda1": 30.0},
-    {"model.m": 3, "train.seed": 2, "model.kind": "wae"},
+    {"model.m": 3, "train.seed": 2, "model.kind": "wae", "train.lr_drop_step": 3},  # its own schedule
     {"model.m": 5, "train.seed": 3, "train.lr_mask": 5e-3, "train.lr_ae": 2e-4},
 ]
 
@@ -58,6 +60,7 @@ def assert_member_matches_solo(member: Path, solo: Path) -> None:
     solo_summary = json.loads((solo / "summary.json").read_text())
     summary = json.loads((member / "summary.json").read_text())
     assert summary["config"] == solo_summary["config"]
+    assert summary["schedule"] == solo_summary["schedule"], "a member's summary records another's schedule"
     assert summary["m_active"] == solo_summary["m_active"]
     assert summary["pack_members"] >= 1 and "pack_members" not in solo_summary
 
@@ -168,26 +171,32 @@ def test_pack_command_line(make_cfg, tmp_path: Path) -> None:
     assert relative_gap(weights(tmp_path / "solo"), weights(tmp_path / "m4")) < RTOL
 
 
+def nan_in_member(member: int, members: int, after: int = 13) -> tuple[Callable[..., Any], list[int]]:
+    """maae.train.ae_loss with one member's L_ae NaN after ``after`` calls (13: between steps 10 and 15 of
+    the tiny runs), in a pack of ``members``; and its call count, to show it was used."""
+    real, calls = maae.train.ae_loss, [0]
+
+    def ae_loss(*args: Any, **kwargs: Any) -> tuple[torch.Tensor, torch.Tensor]:
+        calls[0] += 1
+        loss, rec = real(*args, **kwargs)
+        if loss.shape == (members,) and calls[0] > after:
+            loss = loss * torch.tensor([float("nan") if i == member else 1.0 for i in range(members)])
+        return loss, rec
+
+    return ae_loss, calls
+
+
 def test_nan_in_one_member_stops_only_that_member(make_cfg, tmp_path: Path, monkeypatch) -> None:
     """Member 1's L_ae turns NaN after step 10: it keeps its step-10 checkpoint and says why in
     failure.json; the others finish as their solo runs, then the pack reports the failure."""
     cfgs = [make_cfg(**{"model.m": 3 + i, "train.seed": i}) for i in range(3)]
     real_ae_loss = maae.train.ae_loss
-    calls = 0
-
-    def ae_loss_going_bad_in_member_1(*args, **kwargs):
-        nonlocal calls
-        calls += 1
-        loss, rec = real_ae_loss(*args, **kwargs)
-        if loss.shape == (3,) and calls > 13:
-            loss = loss * torch.tensor([1.0, float("nan"), 1.0])
-        return loss, rec
-
-    monkeypatch.setattr(maae.train, "ae_loss", ae_loss_going_bad_in_member_1)
+    patched, calls = nan_in_member(1, 3)
+    monkeypatch.setattr(maae.train, "ae_loss", patched)
     runs = [tmp_path / f"member{i}" for i in range(3)]
     with pytest.raises(NonFiniteLossError, match=r"member1: non-finite loss_ae.* between steps 10 and 15"):
         train_pack(cfgs, runs)
-    assert calls > 13, "the patched loss was not used"
+    assert calls[0] > 13, "the patched loss was not used"
     assert not (runs[1] / "model.pt").exists() and not (runs[1] / "summary.json").exists()
     assert "loss_ae" in json.loads((runs[1] / "failure.json").read_text())["error"]
     kept = torch.load(sorted((runs[1] / "checkpoints").glob("step_*.pt"))[-1], weights_only=False)
@@ -197,6 +206,24 @@ def test_nan_in_one_member_stops_only_that_member(make_cfg, tmp_path: Path, monk
     for i in (0, 2):
         train(cfgs[i], tmp_path / f"solo{i}")
         assert_member_matches_solo(runs[i], tmp_path / f"solo{i}")
+
+
+def test_a_mixed_pack_goes_on_when_its_only_mask_member_stops(make_cfg, tmp_path: Path, monkeypatch) -> None:
+    """MAAE (member 0) beside a WAE with its own learning-rate drop: MAAE's L_ae turns NaN after step 10, so
+    the pack left has no mask step and no L_mask; the WAE finishes as its solo run, schedule included."""
+    cfgs = [make_cfg(**{"train.seed": 0}), make_cfg(**{"model.m": 3, "train.seed": 1, **WAE_DROP})]
+    real_ae_loss = maae.train.ae_loss
+    monkeypatch.setattr(maae.train, "ae_loss", nan_in_member(0, 2)[0])
+    runs = [tmp_path / "maae", tmp_path / "wae"]
+    with pytest.raises(NonFiniteLossError, match=r"maae: non-finite loss_ae"):
+        train_pack(cfgs, runs)
+    assert (runs[1] / "summary.json").exists() and not (runs[0] / "summary.json").exists()
+    monkeypatch.setattr(maae.train, "ae_loss", real_ae_loss)
+    train(cfgs[1], tmp_path / "solo")
+    assert_member_matches_solo(runs[1], tmp_path / "solo")
+
+
+WAE_DROP = {"model.kind": "wae", "train.lr_drop_step": 3}  # another schedule than the pack's MAAE
 
 
 CONV = {"model.arch": "conv28", "data.name": "mnist", "model.width": None}

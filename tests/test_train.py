@@ -188,6 +188,58 @@ def test_nan_after_checkpoint_keeps_last_good_one(make_cfg, tmp_path: Path, monk
     assert all(torch.isfinite(t).all() for t in state["model"].values())
 
 
+def test_a_nan_gradient_behind_a_finite_loss_keeps_no_poisoned_checkpoint(
+    make_cfg, tmp_path: Path, monkeypatch
+) -> None:
+    """Iteration 15's mask step gets a NaN gradient while its loss stays finite (each loss is taken before
+    its own update, so no loss sees it): the weights are checked before the step-20 checkpoint, the run
+    stops there, and the kept checkpoint is step 10's, finite."""
+    real_mask_loss = maae.train.mask_loss
+    calls = 0
+
+    def mask_loss_with_nan_gradient(rec, omega, mu, *args):
+        nonlocal calls
+        calls += 1
+        loss = real_mask_loss(rec, omega, mu, *args)
+        return loss + torch.sqrt(mu * 0).sum() if calls == 15 else loss  # adds 0; d sqrt(0) is inf
+
+    monkeypatch.setattr(maae.train, "mask_loss", mask_loss_with_nan_gradient)
+    with pytest.raises(NonFiniteLossError, match=r"non-finite weights between steps 10 and 15"):
+        train(make_cfg(**{"train.steps": 40}), tmp_path)
+    assert calls >= 15, "the patched loss was not used"
+    latest = torch.load(checkpoints(tmp_path)[-1], weights_only=False)
+    assert latest["step"] == 10
+    assert all(torch.isfinite(t).all() for t in latest["model"].values())
+
+
+@pytest.mark.filterwarnings("ignore:for .*copying from a non-meta parameter")
+def test_a_metrics_row_cut_short_by_a_kill_is_dropped_on_resume(
+    maae_run: Path, make_cfg, tmp_path: Path
+) -> None:
+    """Killed while writing step 15's row, after step 10's checkpoint: the cut row ("1" of "15,...") reads
+    as step 1, inside the checkpoint; it is dropped, not kept as a row of empty values."""
+    run = tmp_path / "run"
+    shutil.copytree(maae_run, run)
+    for done in ("model.pt", "summary.json"):
+        (run / done).unlink()
+    checkpoints(run)[-1].unlink()
+    lines = (run / "metrics.csv").read_text().splitlines(keepends=True)
+    (run / "metrics.csv").write_text("".join(lines[:3]) + lines[3][:1])  # header, steps 5 and 10, then "1"
+    train(make_cfg(), run)
+    assert [int(r["step"]) for r in read_metrics(run)[1]] == [5, 10, 15, 20]
+    assert _metric_rows_without_time(run) == _metric_rows_without_time(maae_run)
+
+
+def test_a_checkpoint_resumes_onto_another_device(make_cfg, maae_run: Path, tmp_path: Path) -> None:
+    """Checkpoints are read onto the CPU and copied into the state's own device: a generator's state must
+    be a CPU tensor, so reading it onto a GPU made every resume there fail. The meta device stands in for
+    a GPU on this CPU-only machine (no GPU is needed to show the failure)."""
+    run = tmp_path / "run"
+    shutil.copytree(maae_run, run)
+    state, _ = maae.train.open_run(resolve(make_cfg()), run, torch.device("meta"))
+    assert state.step == 20 and state.gen.get_state().device.type == "cpu"
+
+
 # ---------------------------------------------------------------- WAE and MAAE
 
 
