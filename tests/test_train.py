@@ -212,7 +212,6 @@ def test_a_nan_gradient_behind_a_finite_loss_keeps_no_poisoned_checkpoint(
     assert all(torch.isfinite(t).all() for t in latest["model"].values())
 
 
-@pytest.mark.filterwarnings("ignore:for .*copying from a non-meta parameter")
 def test_a_metrics_row_cut_short_by_a_kill_is_dropped_on_resume(
     maae_run: Path, make_cfg, tmp_path: Path
 ) -> None:
@@ -230,6 +229,7 @@ def test_a_metrics_row_cut_short_by_a_kill_is_dropped_on_resume(
     assert _metric_rows_without_time(run) == _metric_rows_without_time(maae_run)
 
 
+@pytest.mark.filterwarnings("ignore:for .*copying from a non-meta parameter")
 def test_a_checkpoint_resumes_onto_another_device(make_cfg, maae_run: Path, tmp_path: Path) -> None:
     """Checkpoints are read onto the CPU and copied into the state's own device: a generator's state must
     be a CPU tensor, so reading it onto a GPU made every resume there fail. The meta device stands in for
