@@ -202,6 +202,9 @@ def run_overrides(cfg: dict[str, Any], dataset: str, model: str, m: int, seed: i
     return compose(cfg, data_config(cfg, dataset), info["steps"], [cfg["run"], info["run"]], model, m, seed)
 
 
+IDENTITY_KEYS = ("model.kind", "model.m", "train.seed")
+
+
 def compose(
     cfg: dict[str, Any],
     data: dict[str, Any],
@@ -213,6 +216,12 @@ def compose(
 ) -> dict[str, Any]:
     """One run's dotted maae.config values: its data, identity and length, then each ``run:``-style
     section in turn (later wins); ``{of_steps: f}`` values resolve against the run's final length."""
+    for section in sections:  # the folder's name says what it holds: its data set, model, m and seed
+        if taken := sorted(k for k in section if k in IDENTITY_KEYS or k.startswith("data.")):
+            raise ConfigError(
+                f"{', '.join(taken)}: a run's data, model, m and seed come from its data set (or study) and "
+                "the grid, which name its folder; a run: section, base, axis or setting may not set them"
+            )
     values: dict[str, Any] = {f"data.{k}": v for k, v in data.items()}
     values.update(
         {
@@ -318,7 +327,11 @@ def check(cfg: dict[str, Any]) -> None:
             if "." not in dotted:
                 raise ConfigError(f"{where}.run.{dotted}: expected section.option, e.g. model.lambda1")
         values = grid(cfg, name)
+        if not values:
+            raise ConfigError(f"{where}.m: the grid is empty (start above stop?)")
         data_name = cfg["datasets"][name]["data"]["name"]
+        if data_name == "synthetic" and cfg["datasets"][name]["data"].get("n") is None:
+            raise ConfigError(f"{where}.data.n: synthetic data need their latent size n, e.g. n: 8")
         for key in ("models", "capacity_models"):
             for i, model in enumerate(cfg["datasets"][name][key]):
                 if model not in MODEL_KINDS:
@@ -348,6 +361,12 @@ def check(cfg: dict[str, Any]) -> None:
         for dataset in names:
             if dataset not in cfg["datasets"] and key not in ("tables.table1", "tables.table2"):
                 raise ConfigError(f"{key}: {dataset!r} is not a data set of this scale")
+    for i, dataset in enumerate(cfg["baselines"]["datasets"]):  # a search trains WAEs against one MAAE
+        if lacking := [m for m in ("maae", "wae") if m not in cfg["datasets"][dataset]["models"]]:
+            raise ConfigError(
+                f"baselines.datasets.{i}: {dataset} trains no {' and no '.join(lacking)} over its grid, "
+                "which a naive search compares"
+            )
     for key in ("fig5", "fig8"):
         fig = cfg["figures"].get(key)
         if fig:

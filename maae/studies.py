@@ -62,7 +62,12 @@ def label(value: Any) -> str:
     if value is None:
         return "default"
     if isinstance(value, dict):
-        return f"{value.get('of_steps'):g}ofsteps"
+        fraction = value.get("of_steps")
+        if set(value) != {"of_steps"} or isinstance(fraction, bool) or not isinstance(fraction, int | float):
+            raise ConfigError(
+                f"axis value {value}: expected a value or {{of_steps: a fraction of the steps}}"
+            )
+        return f"{fraction:g}ofsteps"
     if isinstance(value, bool):
         return str(value).lower()
     if isinstance(value, int | float):
@@ -124,7 +129,7 @@ def runs(cfg: dict[str, Any], name: str) -> list[StudyRun]:
         StudyRun(name, s.name, n, model, capacity(study, n), seed)
         for n in study["n"]
         for s in settings(study)
-        for model in [*study["models"], *(study["yardstick"] if s.name == BASE else [])]
+        for model in dict.fromkeys([*study["models"], *(study["yardstick"] if s.name == BASE else [])])
         for seed in study["seeds"]
     ]
 
@@ -175,7 +180,11 @@ def check(cfg: dict[str, Any]) -> None:
             if key == BASE or "=" in key:
                 raise ConfigError(f"{where}.settings.{key}: 'base' and names with '=' belong to the axes")
         seen: set[str] = set()
-        for s in settings(study):
+        try:
+            every = settings(study)
+        except ConfigError as err:
+            raise ConfigError(f"{where}.axes: {err}") from None
+        for s in every:
             at = f"{where}.{_key_of(s)}"
             if not _LABEL.match(s.name):
                 raise ConfigError(f"{at}: setting name {s.name!r} may hold letters, digits and _.+=- only")

@@ -102,6 +102,12 @@ def bad(path: str, value: object) -> dict:
     return cfg
 
 
+def no_wae_to_search() -> dict:
+    cfg = bad("baselines", {"datasets": ["synthetic8"]})
+    cfg["datasets"]["synthetic8"]["models"] = ["maae"]
+    return cfg
+
+
 @pytest.mark.parametrize(
     ("cfg", "named"),
     [
@@ -121,6 +127,24 @@ def bad(path: str, value: object) -> dict:
         (bad("figures", {"fig4a": "synthetic9"}), "figures.fig4a"),
         (bad("figures", {"fig5": {"dataset": "synthetic8", "m": [6]}}), "figures.fig5.m"),
         (bad("only", ["mnist"]), "only"),
+        # a run's identity (its folder: data set, model, m, seed) is the grid's, never a run: section's
+        (
+            bad("datasets.synthetic8.run", {"model.kind": "wae"}),
+            "model.kind: a run's data, model, m and seed",
+        ),
+        (bad("datasets.synthetic8.run", {"model.m": 5}), "datasets.synthetic8: model.m: a run's data"),
+        (bad("run", {"train.seed": 3}), "train.seed: a run's data"),
+        (bad("datasets.synthetic8.run", {"data.n": 16}), "data.n: a run's data"),
+        (
+            bad("datasets.synthetic8.m", {"start": 10, "stop": 2, "step": 2}),
+            "datasets.synthetic8.m: the grid is",
+        ),
+        (bad("datasets.synthetic8.data", {"name": "synthetic"}), "datasets.synthetic8.data.n"),
+        (
+            minimal(**{"synthetic-8": {"data": {"name": "synthetic", "n": 8}, "m": [4], "steps": 10}}),
+            "synthetic-8",
+        ),
+        (no_wae_to_search(), "baselines.datasets.0: synthetic8 trains no wae"),
     ],
 )
 def test_bad_config_names_the_key(cfg: dict, named: str) -> None:

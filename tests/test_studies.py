@@ -48,6 +48,12 @@ def test_the_yardstick_runs_at_the_base_alone() -> None:
     assert len(runs) == 3 * 2 * (2 + 15)
 
 
+def test_a_yardstick_model_among_the_studys_models_runs_once() -> None:
+    cfg = _with({"models": ["maae", "wae"], "yardstick": ["wae"]})
+    base = [(r.n, r.model, r.seed) for r in studies.runs(cfg, "sensitivity") if r.setting == "base"]
+    assert len(base) == len(set(base)) == 3 * 2 * 2
+
+
 def _with(change: dict) -> dict:
     cfg = copy.deepcopy(CPU)
     study = cfg["studies"]["sensitivity"]
@@ -66,6 +72,12 @@ def _with(change: dict) -> dict:
         ({"settings": {"base": {}}}, "studies.sensitivity.settings.base"),
         ({"models": ["mae"]}, "studies.sensitivity.models.0"),
         ({"axes": {"x": {"key": "train.lambda3_interval", "values": [{"of_steps": 2}]}}}, "of_steps must be"),
+        (
+            {"axes": {"x": {"key": "train.lambda3_interval", "values": [{"of_step": 0.1}]}}},
+            "sensitivity.axes: axis",
+        ),
+        ({"base": {"model.m": 3}}, "studies.sensitivity.base: model.m: a run's data, model, m and seed"),
+        ({"axes": {"k": {"key": "model.kind", "values": ["wae"]}}}, "model.kind: a run's data"),
     ],
 )
 def test_bad_study_named(change: dict, named: str) -> None:

@@ -73,6 +73,10 @@ def scales_block() -> str:
             data = info["data"]
             kind = data["name"] + (f", n = {data['n']}" if "n" in data else "")
             seeds = ", ".join(map(str, info.get("seeds", [0])))
+            more = sorted({s for block in info.get("more_seeds", []) for s in block["seeds"]})
+            if more:  # added at some m alone (more_seeds), e.g. where a claim compares models
+                run = more == list(range(more[0], more[-1] + 1)) and len(more) > 2
+                seeds += f"; also {f'{more[0]}–{more[-1]}' if run else ', '.join(map(str, more))} at some m"
             models = ", ".join(info.get("models", ["maae", "wae"]))
             alone = ", ".join(info.get("capacity_models", []))
             capacity = info.get("capacity") or grid_values(info["m"])[-1]
@@ -144,6 +148,9 @@ def schema_rows(schema: dict) -> list[tuple[str, str, str, str]]:
                 (key, type_text(sub), default_text(sub, name in required), sub.get("description", ""))
             )
             walk(sub, f"{key}.")
+            items = resolve(schema, sub.get("items", {}))
+            if "properties" in items:  # a list of mappings (more_seeds): its entries' keys
+                walk(items, f"{key}[].")
             for branch in sub.get("oneOf", []):
                 walk(branch, f"{key}.")
         extra = node.get("additionalProperties")
