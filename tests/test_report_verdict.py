@@ -218,6 +218,20 @@ def test_a_part_judged_with_seeds_of_a_later_look_says_so(tmp_path: Path) -> Non
     assert "synthetic16: look" not in md and "mnist: look" not in md
 
 
+def test_only_the_baselines_tables_asked_for_are_judged(tmp_path: Path) -> None:
+    """The workflow passes the §8 tables its scale asks for: one left from an earlier scale file (here the
+    only one) is not judged, and with none asked for the claim is not run."""
+    results = write_results(tmp_path / "results")
+    stale = results / "baselines" / "synthetic8.csv"
+    judged = {v.claim: v for v in verdict.report(results, baselines=[stale])["claims"]}
+    assert judged["naive_search_cost"].status == "pass"
+    none = {v.claim: v for v in verdict.report(results, baselines=[])["claims"]}
+    assert (
+        none["naive_search_cost"].status == "not_run"
+        and "no baselines table" in none["naive_search_cost"].reason
+    )
+
+
 def test_strict_fails_on_a_claim_without_a_verdict(tmp_path: Path, capsys) -> None:
     results = write_results(tmp_path / "results")
     ref = yaml.safe_load(REFERENCE.read_text())

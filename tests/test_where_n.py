@@ -93,3 +93,12 @@ def test_a_missing_study_table_is_one_error_line(results: Path, capsys) -> None:
     assert err.startswith("error: ") and "run `snakemake heldout` first" in err and err.count("\n") == 1
     with pytest.raises(StudyError, match="no synthetic data set"):
         where_n.recipe({"datasets": {"mnist": {"data": {"name": "mnist"}, "steps": 1}}})
+
+
+def test_a_data_set_left_out_by_only_is_not_asked_for() -> None:
+    """`--config 'only=[mnist]'` then `snakemake where_n`: no synthetic grid is asked for (it planned their
+    training), and the map says why each is absent."""
+    grid, studies, left_out = where_n.sources({**CFG, "only": ["mnist"]})
+    assert grid == [] and studies == ["heldout"]
+    assert left_out["synthetic8"] == "left out of this run (only: mnist)"
+    assert where_n.sources(CFG)[0] == ["synthetic8"]

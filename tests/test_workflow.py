@@ -106,6 +106,27 @@ def test_one_figure_plans_only_its_runs(tmp_path: Path) -> None:
 
 
 @needs_snakemake
+def test_a_figure_of_single_runs_plans_only_those_runs(tmp_path: Path) -> None:
+    """Figure 8 draws one MAAE run's training curves: it plans that run's training alone (no scoring, no
+    other run of MNIST, no aggregation); the NAC heatmaps plan their two runs at the capacity, scored."""
+    done = dry_run(tmp_path, "smoke", "fig8")
+    assert done.returncode == 0, done.stderr[-2000:]
+    counts = job_counts(done.stdout)
+    assert {k: counts[k] for k in ("prepare", "train", "figure")} == {"prepare": 1, "train": 1, "figure": 1}
+    assert not {"score", "aggregate_dataset", "runs_table"} & set(counts)
+    assert "runs/mnist/maae/m24/seed0" in done.stdout
+    (tmp_path / "data").rename(tmp_path / "data0")  # fake_data_root makes it again
+    done = dry_run(tmp_path, "smoke", "heatmaps_synthetic8")
+    assert done.returncode == 0, done.stderr[-2000:]
+    counts = job_counts(done.stdout)
+    assert {k: counts.get(k) for k in ("train", "score", "aggregate_dataset")} == {
+        "train": 2,
+        "score": 2,
+        "aggregate_dataset": None,
+    }
+
+
+@needs_snakemake
 def test_bad_config_fails_before_any_job(tmp_path: Path) -> None:
     done = dry_run(tmp_path, "smoke", config=("threads=0",))
     said = done.stdout + done.stderr  # Snakemake prints schema errors on stdout
@@ -114,6 +135,23 @@ def test_bad_config_fails_before_any_job(tmp_path: Path) -> None:
     done = dry_run(tmp_path, "smoke", config=("only=[synthetic9]",))
     said = done.stdout + done.stderr
     assert done.returncode != 0 and "only: 'synthetic9'" in said and "Job stats" not in said
+
+
+@needs_snakemake
+def test_a_study_named_like_a_rule_is_refused(tmp_path: Path) -> None:
+    done = dry_run(tmp_path, "smoke", config=("studies={score: {n: [4], seeds: [0], steps: 100}}",))
+    said = done.stdout + done.stderr
+    assert done.returncode != 0 and "studies.score: the name of a target or rule" in said
+
+
+@needs_snakemake
+def test_a_dry_run_writes_nothing(tmp_path: Path) -> None:
+    """`-n` previews: not even the scale stamp is written (a preview with another only: moved it, and the
+    next real run re-made every table and figure)."""
+    done = dry_run(tmp_path, "smoke", "all", config=("only=[synthetic8]",))
+    assert done.returncode == 0, (done.stdout + done.stderr)[-2000:]
+    results = tmp_path / "results"
+    assert not results.exists() or not [p for p in results.rglob("*") if p.is_file()]
 
 
 @needs_snakemake

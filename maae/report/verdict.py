@@ -53,7 +53,10 @@ class VerdictError(ValueError):
 # ---- inputs --------------------------------------------------------------------------------------------
 
 
-def load_inputs(results: Path, reference: Path = REFERENCE) -> Inputs:
+def load_inputs(results: Path, reference: Path = REFERENCE, baselines: list[Path] | None = None) -> Inputs:
+    """The results, the paper reference and the §8 baselines tables: ``baselines`` as given (the workflow
+    passes those the scale asks for, so a stale table of an earlier scale file is never judged), else every
+    <results>/baselines/*.csv."""
     manifest, runs = read_results(results)
     if not reference.is_file():
         raise VerdictError(f"paper reference {reference} not found")
@@ -63,12 +66,15 @@ def load_inputs(results: Path, reference: Path = REFERENCE) -> Inputs:
     ]
     if absent:
         raise VerdictError(f"paper reference {reference} lacks {', '.join(absent)}")
-    baselines = {path.stem: pd.read_csv(path) for path in sorted((results / "baselines").glob("*.csv"))}
-    for name, table in baselines.items():
+    paths = sorted((results / "baselines").glob("*.csv")) if baselines is None else baselines
+    tables = {}
+    for path in paths:
+        table = pd.read_csv(path)
         absent = [c for c in SEARCH_COLUMNS if c not in table.columns]
         if absent:
-            raise VerdictError(f"{results / 'baselines' / name}.csv lacks the columns {', '.join(absent)}")
-    return Inputs(runs, manifest, ref, baselines)
+            raise VerdictError(f"{path} lacks the columns {', '.join(absent)}")
+        tables[path.stem] = table
+    return Inputs(runs, manifest, ref, tables)
 
 
 # ---- the paper's numbers beside the suite's -----------------------------------------------------------
@@ -599,8 +605,8 @@ def _studies_section(studies: list[str], results: str) -> list[str]:
     return [*out, ""]
 
 
-def report(results: Path, reference: Path = REFERENCE) -> dict[str, Any]:
-    inp = load_inputs(results, reference)
+def report(results: Path, reference: Path = REFERENCE, baselines: list[Path] | None = None) -> dict[str, Any]:
+    inp = load_inputs(results, reference, baselines)
     rows = numbers(inp)
     verdicts = judge_all(inp)
     return {
@@ -626,9 +632,15 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument(
         "--strict", action="store_true", help="exit 1 if a claim or a cell lacks a verdict/reason"
     )
+    parser.add_argument(
+        "--baselines",
+        type=Path,
+        nargs="*",
+        help="the §8 baselines tables to judge (default: every <results>/baselines/*.csv)",
+    )
     args = parser.parse_args(argv)
     try:
-        rep = report(args.results, args.reference)
+        rep = report(args.results, args.reference, args.baselines)
     except (VerdictError, ValueError, yaml.YAMLError) as err:
         print(f"error: {err}", file=sys.stderr)
         return 2

@@ -48,7 +48,9 @@ def sources(cfg: dict[str, Any], source: str | None = None) -> tuple[list[str], 
     for name, info in cfg["datasets"].items():
         if info["data"].get("name") != "synthetic":
             continue
-        if recipe(cfg, name) == (run, steps, data):
+        if cfg.get("only") and name not in cfg["only"]:
+            left_out[name] = f"left out of this run (only: {', '.join(cfg['only'])})"
+        elif recipe(cfg, name) == (run, steps, data):
             grid.append(name)
         else:
             left_out[name] = "another recipe, length or data"

@@ -17,9 +17,10 @@ rule verdict_report:
         **res("light"),
     params:
         results=RESULTS,
+        baselines=lambda w, input: " ".join(shlex.quote(f) for f in input.baselines if f.endswith(".csv")),
     shell:
         "$MAAE_PYTHON -m maae.report.verdict --results {params.results} --out {output.md} --json {output.json} "
-        "--strict > {log} 2>&1"
+        "--baselines {params.baselines} --strict > {log} 2>&1"
 
 
 rule md_html:

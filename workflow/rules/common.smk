@@ -149,6 +149,22 @@ def set_args(values):
     return " ".join(shlex.quote(f"--set={key}={json.dumps(value)}") for key, value in values.items())
 
 
+def figure_inputs(name):
+    """What a figure reads: its data sets' runs tables, or the files of the single runs it draws (those the
+    scale ran; one it did not is drawn as a panel that says so)."""
+    _, datasets, _, reads = FIGURES[name]
+    if reads is None:
+        return dataset_runs_csv(datasets)
+    planned = {
+        (d, *run) for d in datasets if d in READY for run in map(tuple, MANIFEST["datasets"][d]["runs"])
+    }
+    return [
+        scales.run_dir(RESULTS, d, model, m, seed) / filename
+        for d, model, m, seed, filename in reads
+        if (d, model, m, seed) in planned
+    ]
+
+
 def dataset_runs_csv(names):
     """The per-data-set runs tables a target needs: only data sets that can run (others: a reason)."""
     return [RESULTS / "runs" / name / "runs.csv" for name in names if name in READY]
@@ -176,14 +192,20 @@ def rewrite_if_changed(path, text):
     manifest takes the resolved scale (``only:`` among it) through such a file, so a changed scale re-makes
     datasets.json under every rerun trigger: params alone are not seen with `--rerun-triggers mtime`, nor
     for results restored without Snakemake's metadata (a stale datasets.json then skips the data sets the
-    run was asked for). Unwritable (a read-only results root): left to the rules that must write there."""
+    run was asked for). Unwritable (a read-only results root): left to the rules that must write there. A
+    dry run (-n) writes nothing: a preview with another ``only:`` would otherwise move the stamp, and the
+    next real run re-make every table and figure (its plan still shows the manifest through its params).
+    Returns the manifest's input: the stamp, or nothing where a dry run finds none (the manifest is then
+    missing too, and planned anyway)."""
     path = Path(path)
+    if workflow.output_settings is not None and workflow.output_settings.dryrun:
+        return [path] if path.is_file() else []
     try:
         if not path.is_file() or path.read_text() != text:
             write_atomic(path, text)
     except OSError as err:
         logger.warning(f"{path}: not updated ({err.strerror})")
-    return path
+    return [path]
 
 
 SCALE_STAMP = rewrite_if_changed(
@@ -204,28 +226,58 @@ def score_args(dataset):
 
 
 def figure_jobs():
-    """name -> (figure kind, data sets it reads, extra CLI arguments), from the scale's figures section."""
+    """name -> (figure kind, data sets it reads, extra CLI arguments, the run files it reads), from the
+    scale's figures section. A figure over m reads its data sets' runs tables (run files None); a figure
+    of single runs reads those runs' files alone, of the data set's first seed (trained at every m), so
+    that asking for it plans only them."""
     figs = config["figures"]
     jobs = {}
+
+    def first(dataset):
+        return config["datasets"][dataset]["seeds"][0]
+
+    def seed(dataset):
+        return f"--seed {first(dataset)}"
+
+    def at_capacity(dataset, filename):
+        m = scales.capacity(config, dataset)
+        return [(dataset, model, m, first(dataset), filename) for model in ("maae", "wae")]
+
     if figs.get("fig1"):
-        jobs["fig1"] = ("fig1", figs["fig1"], "--datasets " + " ".join(figs["fig1"]))
+        jobs["fig1"] = ("fig1", figs["fig1"], "--datasets " + " ".join(figs["fig1"]), None)
     for name in ("fig4a", "fig4b", "fig4c"):
         if figs.get(name):
-            jobs[name] = ("fig4", [figs[name]], f"--dataset {figs[name]}")
+            jobs[name] = ("fig4", [figs[name]], f"--dataset {figs[name]}", None)
     if figs.get("fig5"):
         fig = figs["fig5"]
         jobs["fig5"] = (
             "fig5",
             [fig["dataset"]],
-            f"--dataset {fig['dataset']} --m {' '.join(map(str, fig['m']))}",
+            f"--dataset {fig['dataset']} --m {' '.join(map(str, fig['m']))} {seed(fig['dataset'])}",
+            [(fig["dataset"], "maae", m, first(fig["dataset"]), "summary.json") for m in fig["m"]],
         )
     if figs.get("fig8"):
         fig = figs["fig8"]
-        jobs["fig8"] = ("fig8", [fig["dataset"]], f"--dataset {fig['dataset']} --m {fig['m']}")
+        jobs["fig8"] = (
+            "fig8",
+            [fig["dataset"]],
+            f"--dataset {fig['dataset']} --m {fig['m']} {seed(fig['dataset'])}",
+            [(fig["dataset"], "maae", fig["m"], first(fig["dataset"]), "summary.json")],
+        )
     for dataset in figs.get("fig6", []):
-        jobs[f"fig6_{dataset}"] = ("fig6", [dataset], f"--dataset {dataset}")
+        jobs[f"fig6_{dataset}"] = (
+            "fig6",
+            [dataset],
+            f"--dataset {dataset} {seed(dataset)}",
+            at_capacity(dataset, "model.pt"),
+        )
     for dataset in figs.get("heatmaps", []):
-        jobs[f"heatmaps_{dataset}"] = ("heatmaps", [dataset], f"--dataset {dataset}")
+        jobs[f"heatmaps_{dataset}"] = (
+            "heatmaps",
+            [dataset],
+            f"--dataset {dataset} {seed(dataset)}",
+            at_capacity(dataset, "scores.json"),
+        )
     return jobs
 
 
@@ -339,7 +391,7 @@ def data_labels(names, m=None):
 
 def figure_report(name):
     """(category, subcategory, labels, caption) of one figure."""
-    kind, datasets, _ = FIGURES[name]
+    kind, datasets, _, _ = FIGURES[name]
     section, subcategory, what = FIGURE_REPORT[kind]
     figs = config["figures"]
     m = {

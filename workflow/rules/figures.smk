@@ -8,7 +8,7 @@ rule figure:
     """One figure; a figure whose data are missing is drawn as a panel that says why."""
     input:
         manifest=RESULTS / "datasets.json",
-        runs=lambda w: dataset_runs_csv(FIGURES[w.figure][1]),
+        runs=lambda w: figure_inputs(w.figure),
     output:
         pdf=RESULTS / "figures" / "{figure}.pdf",
         png=report(
@@ -30,10 +30,11 @@ rule figure:
         results=RESULTS,
         kind=lambda w: FIGURES[w.figure][0],
         args=lambda w: FIGURES[w.figure][2],
+        tables=lambda w, input: " ".join(shlex.quote(f) for f in input.runs if f.endswith("runs.csv")),
         caption=lambda w: figure_report(w.figure)[3],
     shell:
         "MPLBACKEND=Agg $MAAE_PYTHON -m maae.report.figures {params.kind} --results {params.results} "
-        "--out {params.results}/figures/{wildcards.figure} {params.args} --runs {input.runs} > {log} 2>&1"
+        "--out {params.results}/figures/{wildcards.figure} {params.args} --runs {params.tables} > {log} 2>&1"
 
 
 FIGURE_FILES = {name: [RESULTS / "figures" / f"{name}.{ext}" for ext in ("pdf", "png")] for name in FIGURES}
