@@ -229,7 +229,8 @@ def figure_jobs():
     """name -> (figure kind, data sets it reads, extra CLI arguments, the run files it reads), from the
     scale's figures section. A figure over m reads its data sets' runs tables (run files None); a figure
     of single runs reads those runs' files alone, of the data set's first seed (trained at every m), so
-    that asking for it plans only them."""
+    that asking for it plans only them. Never model.pt: asking for it retrains a run whose weights were
+    not kept (a restored reference), where the figure would say so in a panel."""
     figs = config["figures"]
     jobs = {}
 
@@ -269,7 +270,7 @@ def figure_jobs():
             "fig6",
             [dataset],
             f"--dataset {dataset} {seed(dataset)}",
-            at_capacity(dataset, "model.pt"),
+            at_capacity(dataset, "summary.json"),  # not model.pt: a run kept without it draws a panel
         )
     for dataset in figs.get("heatmaps", []):
         jobs[f"heatmaps_{dataset}"] = (
