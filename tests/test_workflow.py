@@ -127,6 +127,25 @@ def test_a_figure_of_single_runs_plans_only_those_runs(tmp_path: Path) -> None:
 
 
 @needs_snakemake
+def test_the_committed_cpu_reference_re_renders_without_training(tmp_path: Path) -> None:
+    """results/reference/cpu keeps its runs without weights; restored, `snakemake all` must only render
+    (a figure that asked for model.pt retrained two MNIST runs on another machine, other bits)."""
+    restore = [sys.executable, str(ROOT / "workflow" / "scripts" / "reference_parts.py"), "restore"]
+    restore += [
+        "--results",
+        str(tmp_path / "results"),
+        "--reference",
+        str(ROOT / "results" / "reference" / "cpu"),
+    ]
+    subprocess.run(restore, check=True, capture_output=True, timeout=120)
+    done = dry_run(tmp_path, "cpu", "all", config=("--rerun-triggers", "mtime"))
+    assert done.returncode == 0, (done.stdout + done.stderr)[-2000:]
+    counts = job_counts(done.stdout)
+    assert not {"prepare", "train", "score", "train_study", "score_study"} & set(counts), counts
+    assert counts["figure"] >= 1 and counts["verdict_report"] == 1
+
+
+@needs_snakemake
 def test_bad_config_fails_before_any_job(tmp_path: Path) -> None:
     done = dry_run(tmp_path, "smoke", config=("threads=0",))
     said = done.stdout + done.stderr  # Snakemake prints schema errors on stdout
