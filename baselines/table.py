@@ -94,7 +94,9 @@ def provenance(comparison: Comparison) -> list[str]:
         f"candidates: m in {shown} ({len(cands)} values); "
         f"the MAAE reference is the MAAE run at m = {cands[-1]}",
         "cost = the measured training wall time (summary.json train_seconds) summed over the distinct runs a "
-        "search looked at, whether or not this command trained them; scoring time is not counted",
+        "search looked at, whether or not this command trained them; scoring time is not counted; a packed "
+        "run's time is an equal share of its pack's (maae.pack), so in a packed grid the cost counts models "
+        "trained, not what each cost",
     ]
     if source.mode == "replay":
         lines.append(

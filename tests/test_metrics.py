@@ -117,6 +117,15 @@ def test_line_search_moves_off_the_grid_edge_and_refines() -> None:
         kde.line_search(lambda hs: hs, scale=1.0)
 
 
+@pytest.mark.parametrize("best", [1.9, 2.03, 2.2, 0.0185, 0.022])
+def test_an_optimum_just_past_the_first_grids_edge_is_found(best: float) -> None:
+    """Within about one grid step past an edge of the first grid (0.02-2), the moved grid's best is its own
+    far edge, the old edge point: judged on that grid alone, the search bounced between the two grids and
+    gave up; the values already tried bracket the optimum."""
+    search = kde.line_search(lambda hs: -((np.log(hs) - np.log(best)) ** 2), scale=1.0)
+    assert search.bandwidth == pytest.approx(best, rel=0.03)
+
+
 def test_kde_log_likelihood_prefers_the_real_distribution() -> None:
     rng = np.random.default_rng(4)
     fit, val, same = (rng.standard_normal((n, 4)) for n in (400, 200, 200))

@@ -201,6 +201,14 @@ def test_fd_lenet_trains_once_deterministically(mnist_root: Path, tmp_path: Path
     backbone, again = offline.lenet_backbone(data, tmp_path, epochs=2)
     assert cache.stat().st_mtime_ns == mtime and again == record  # read from the cache
     assert backbone.name.startswith("lenet-mnist-e2-s0-")
+    # another classifier (here: its weights nudged in the cache) is another backbone, so its real
+    # statistics are never read from the cache the first one wrote
+    state = torch.load(cache, weights_only=False)
+    first = next(iter(state["model"]))
+    state["model"][first] = state["model"][first] + 1e-3
+    torch.save(state, cache)
+    other, _ = offline.lenet_backbone(data, tmp_path, epochs=2)
+    assert other.name != backbone.name and other.name.rsplit("-w", 1)[0] == backbone.name.rsplit("-w", 1)[0]
     assert extract(backbone, load_split(data, "test")).shape == (N_TEST, offline.FEATURES)
     with pytest.raises(ValueError, match="celeba has no class labels"):
         offline.load_or_train(DataConfig(name="celeba"), tmp_path)
@@ -212,6 +220,28 @@ def test_fd_lenet_trains_once_deterministically(mnist_root: Path, tmp_path: Path
 def mnist_cfg(root: Path, tmp_path: Path) -> RunConfig:
     overrides = {**tiny_overrides(tmp_path), "data.name": "mnist", "data.root": str(root), "model.m": 6}
     return RunConfig().replace(**{**overrides, "train.steps": 2, "train.checkpoint_every": 2})
+
+
+def test_scoring_runs_without_tf32_and_restores_the_callers_choice(mnist_root: Path, tmp_path: Path) -> None:
+    """cuDNN may use TF32 by default on a GPU; features are computed without it (the flags are read where a
+    backbone runs: this CPU cannot show the kernels), and a caller's own setting comes back after."""
+    run = tmp_path / "run"
+    train(mnist_cfg(mnist_root, tmp_path), run)
+    seen = []
+
+    def features(x: torch.Tensor) -> torch.Tensor:
+        seen.append((torch.backends.cuda.matmul.allow_tf32, torch.backends.cudnn.allow_tf32))
+        return F.avg_pool2d(x, 7).flatten(1)
+
+    opts = ScoreOptions(metrics=("fid",), n_samples=20, n_real=20, cache_dir=str(tmp_path / "cache"))
+    before = torch.backends.cuda.matmul.allow_tf32, torch.backends.cudnn.allow_tf32
+    torch.backends.cuda.matmul.allow_tf32 = torch.backends.cudnn.allow_tf32 = True
+    try:
+        score_run(run, opts, inception=Backbone("recording", features, torch.device("cpu")))
+        assert seen and set(seen) == {(False, False)}
+        assert (torch.backends.cuda.matmul.allow_tf32, torch.backends.cudnn.allow_tf32) == (True, True)
+    finally:
+        torch.backends.cuda.matmul.allow_tf32, torch.backends.cudnn.allow_tf32 = before
 
 
 def test_score_image_run(mnist_root: Path, tmp_path: Path) -> None:

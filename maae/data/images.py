@@ -173,7 +173,7 @@ def _celeba(root: Path, split: str) -> torch.Tensor:
 
 
 def _celeba_cache(folder: Path, split: str) -> Path:
-    return folder / "cache" / f"celeba140_{CELEBA_SIZE}_{split}.pt"
+    return folder / "cache" / f"celeba{CELEBA_CROP}_{CELEBA_SIZE}_{split}.pt"
 
 
 def _celeba_files(folder: Path, split: str, how: str) -> list[Path]:

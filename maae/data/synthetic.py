@@ -55,7 +55,7 @@ def cache_path(cfg: DataConfig) -> Path:
         f"n{cfg.n}_d{cfg.d}_h{cfg.hidden}_l{cfg.layers}_s{float(cfg.negative_slope)!r}_g{cfg.generator_seed}"
         f"_{cfg.n_train}-{cfg.n_val}-{cfg.n_test}.pt"
     )
-    return Path(cfg.root) / "synthetic" / name
+    return Path(cfg.root).expanduser() / "synthetic" / name
 
 
 def apply_f(weights: list[np.ndarray], biases: list[np.ndarray], z: np.ndarray, slope: float) -> np.ndarray:

@@ -93,20 +93,23 @@ class Search:
 def line_search(
     evaluate: Callable[[np.ndarray], np.ndarray], scale: float, points: int = GRID_POINTS
 ) -> Search:
-    """Best bandwidth on a geometric grid (moved while its best point is on an edge), then on a finer
-    grid of as many points between the best point's neighbours."""
+    """Best bandwidth on a geometric grid (moved a span while the best point of every bandwidth tried so
+    far is on an edge), then on a finer grid of as many points between that point's tried neighbours.
+    Judging the bracket on every value tried, not the current grid's alone: an optimum just past the first
+    grid's edge is bracketed by the two grids, and a moved grid whose best is its own far edge (the old
+    edge point) no longer bounces back and forth until the search gives up."""
     grid = scale * np.geomspace(*GRID_SPAN, points)
     tried: dict[float, float] = {}
     for _ in range(MAX_SHIFTS + 1):
-        values = evaluate(grid)
-        tried.update(zip(grid.tolist(), values.tolist(), strict=True))
-        k = int(np.argmax(values))
-        if 0 < k < points - 1:
+        tried.update(zip(grid.tolist(), evaluate(grid).tolist(), strict=True))
+        hs = sorted(tried)
+        k = max(range(len(hs)), key=lambda i: tried[hs[i]])
+        if 0 < k < len(hs) - 1:
             break
         grid = grid * (grid[-1] / grid[0]) ** (1 if k else -1)
     else:
         raise ValueError(f"no interior optimum of the bandwidth within {min(tried):.3g}-{max(tried):.3g}")
-    fine = np.geomspace(grid[k - 1], grid[k + 1], points)
+    fine = np.geomspace(hs[k - 1], hs[k + 1], points)
     tried.update(zip(fine.tolist(), evaluate(fine).tolist(), strict=True))
     best = max(tried, key=tried.__getitem__)
     return Search(best, dict(sorted(tried.items())))

@@ -128,5 +128,9 @@ def lenet_backbone(
     net, record = load_or_train(data, cache_dir, epochs, seed)
     device = torch.device(device)
     net = net.to(device)
-    name = f"lenet-{data.name}-e{epochs}-s{seed}-{record['train_images'][:8]}"
+    # the weights themselves in the name (Backbone: the name says everything that changes the features),
+    # so a classifier retrained (a new FORMAT, a lost cache rebuilt on another CPU) never meets the real
+    # statistics cached for the one before
+    weights = fingerprint(torch.cat([t.detach().flatten().float().cpu() for t in net.state_dict().values()]))
+    name = f"lenet-{data.name}-e{epochs}-s{seed}-{record['train_images'][:8]}-w{weights[:8]}"
     return Backbone(name, net.features, device, batch_size=500), record

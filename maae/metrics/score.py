@@ -8,9 +8,11 @@ Fréchet distance on the raw data (fd_raw) and the KDE log-likelihood; every run
 
 from __future__ import annotations
 
+import contextlib
 import dataclasses
 import math
 import time
+from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
@@ -142,10 +144,28 @@ def _nac_score(cfg: RunConfig, model: MaskAAE, test: torch.Tensor, opts: ScoreOp
     }
 
 
+@contextlib.contextmanager
+def float32_kernels() -> Iterator[None]:
+    """No TF32 while scoring: torch lets cuDNN convolutions use it by default on a GPU, which would give a
+    GPU's features less precision than a CPU's, against real statistics that may come from either. Restored
+    after, so a caller's own choice stands."""
+    saved = torch.backends.cuda.matmul.allow_tf32, torch.backends.cudnn.allow_tf32
+    torch.backends.cuda.matmul.allow_tf32 = torch.backends.cudnn.allow_tf32 = False
+    try:
+        yield
+    finally:
+        torch.backends.cuda.matmul.allow_tf32, torch.backends.cudnn.allow_tf32 = saved
+
+
 def score_run(
     run_dir: str | Path, opts: ScoreOptions | None = None, inception: Backbone | None = None
 ) -> dict:
     """Score a finished run and write ``scores.json``; ``inception`` replaces the FID network (tests)."""
+    with float32_kernels():
+        return _score_run(run_dir, opts, inception)
+
+
+def _score_run(run_dir: str | Path, opts: ScoreOptions | None, inception: Backbone | None) -> dict:
     opts = opts or ScoreOptions()
     start = time.perf_counter()
     run_dir = Path(run_dir)
