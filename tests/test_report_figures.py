@@ -165,6 +165,60 @@ def test_fig1_panels_plot_the_means_and_say_why_others_are_missing(results: Resu
     assert "minimum at m = 8" in text and "n = 8" in text
 
 
+def edited(root: Path, tmp_path: Path, change) -> Results:
+    """The fabricated results with runs.csv changed by ``change`` (a function of the frame)."""
+    copy = tmp_path / "results"
+    shutil.copytree(root, copy)
+    frame = pd.read_csv(copy / "runs.csv")
+    change(frame).to_csv(copy / "runs.csv", index=False)
+    return Results.load(copy)
+
+
+def test_a_model_without_scores_is_a_panel_not_a_crash(root: Path, tmp_path: Path) -> None:
+    """Every WAE score of synthetic8 missing: Figure 1's panel says so and the other panels are drawn;
+    Figure 4 draws MAAE and names what it could not draw (both raised TypeError in fill_between)."""
+
+    def no_wae_scores(frame: pd.DataFrame) -> pd.DataFrame:
+        frame.loc[(frame["dataset"] == "synthetic8") & (frame["model"] == "wae"), "score"] = np.nan
+        return frame
+
+    results = edited(root, tmp_path, no_wae_scores)
+    fig, problems = scores.fig1(results, ["synthetic8", "mnist"])
+    assert problems == ["synthetic8: no score values for WAE"] and fig.axes[1].lines
+    fig, problems = scores.fig4(results, "synthetic8")
+    assert problems == ["synthetic8: no score values for WAE"] and "MAAE score" in texts(fig)
+
+
+def test_a_missing_wae_gan_leaves_the_wae_panel_drawn(root: Path, tmp_path: Path) -> None:
+    """The scale lists the WAE-GAN, runs.csv has none: a note, not a message written over the WAE."""
+    copy = tmp_path / "gan"
+    shutil.copytree(root, copy)
+    info = json.loads((copy / "datasets.json").read_text())
+    info["datasets"]["synthetic8"]["models"].append("wae_gan")
+    (copy / "datasets.json").write_text(json.dumps(info))
+    fig, problems = scores.fig1(Results.load(copy), ["synthetic8"])
+    assert problems == ["synthetic8: no WAE-GAN runs in runs.csv"]
+    assert fig.axes[0].axison and fig.axes[0].lines  # the WAE's curve, its axes kept
+
+
+def test_an_interval_at_an_m_run_alone_is_drawn_as_a_bar(results: Results) -> None:
+    """A band needs neighbours: a model run at one m alone (the WAE-GAN at the capacity) shows its interval
+    as a bar, not nothing."""
+    stats = results.per_m(results.runs_of("synthetic8", "wae")).loc[[16]]
+    fig = Figure()
+    ax = fig.add_subplot()
+    scores.band(ax, stats, "red", "one m")
+    (bar,) = ax.collections[1:2]  # the band's (empty) polygon first, then the bar
+    (segment,) = bar.get_segments()
+    assert segment[:, 1].tolist() == pytest.approx([stats.loc[16, "low"], stats.loc[16, "high"]])
+
+
+def test_seeds_without_a_value_are_not_counted_in_a_caption() -> None:
+    rows = pd.DataFrame({"model": ["wae"] * 4, "m": [4, 4, 8, 8], "seed": [0, 1, 0, 1]})
+    rows["score"] = [1.0, np.nan, 2.0, 3.0]
+    assert seeds_text(rows) == "1–2 seeds per point"
+
+
 def test_fig4_left_scores_right_m_active(results: Results) -> None:
     fig, problems = scores.fig4(results, "synthetic8")
     assert problems == []

@@ -111,7 +111,7 @@ def test_a_moving_mask_finds_nothing() -> None:
     assert not runs["found"].any()
     cells = study.cells(runs, REF)
     assert (cells["share"] == 0).all() and (cells["settled"] == 0).all()
-    texts = [t.get_text() for t in plots.heatmap(cells, "title").axes[0].texts]
+    texts = [t.get_text() for t in plots.heatmap(cells, "title", 1).axes[0].texts]
     assert all(t.endswith("(3 still moving)") for t in texts)
 
 
@@ -130,7 +130,7 @@ def test_cells_and_the_report_say_what_each_named_setting_found() -> None:
 
 def test_heatmap_colours_the_share_and_writes_each_cells_runs() -> None:
     cells = study.cells(fabricated({"authors": 0, "paper": 4}), REF)
-    fig = plots.heatmap(cells, "title")
+    fig = plots.heatmap(cells, "title", 1)
     ax = fig.axes[0]
     shown = ax.images[0].get_array()
     settings = list(dict.fromkeys(cells["setting"]))
@@ -193,7 +193,7 @@ def test_a_study_without_axes_says_so_in_its_report_and_figures() -> None:
     assert "**base** finds n: 4 of 4 runs" in text
     fig = plots.axes(runs, [], 1, "title")
     assert "no axes in this study:\nits settings are in the heatmap" in [t.get_text() for t in fig.texts]
-    heatmap = plots.heatmap(study.cells(runs, REF), "title")
+    heatmap = plots.heatmap(study.cells(runs, REF), "title", 1)
     assert heatmap.get_figheight() >= 3.8  # one row of settings still leaves room for the colour bar's label
 
 

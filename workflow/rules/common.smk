@@ -305,7 +305,7 @@ FIGURE_REPORT = {  # figure kind: (section, subcategory, what it shows)
     "fig4": (
         "latent",
         "Fig. 4: score and m_A vs m",
-        "Each model's primary score (mean over seeds, min-max band) and MAAE's active dimensions m_A against the latent size m, with the lines m_A = n and m_A = m.",
+        "Each model's primary score (mean over seeds, its 95% interval over seeds as a band, each seed as a dot) and MAAE's active dimensions m_A against the latent size m, with the lines m_A = n and m_A = m.",
     ),
     "fig5": (
         "mask",

@@ -9,6 +9,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import IO, Any
 
+import numpy as np
 import pandas as pd
 from matplotlib.axes import Axes
 from matplotlib.backends.backend_agg import FigureCanvasAgg
@@ -53,8 +54,15 @@ class Results:
 
     def per_m(self, rows: pd.DataFrame, column: str = "score") -> pd.DataFrame:
         """Mean with its interval over seeds, seed count and per-seed values at each m (maae.report.stats,
-        with the reference's pre-registered bootstrap settings, as the tables and claims use)."""
-        return stats.per_m(rows, column, **stats.settings(reference.load()))
+        with the reference's pre-registered bootstrap settings, as the tables and claims use); Unavailable
+        where no run has a value, so the panel says so."""
+        table = stats.per_m(rows, column, **stats.settings(reference.load()))
+        if table.empty:
+            models = ", ".join(MODEL_LABELS.get(m, m) for m in sorted(rows["model"].unique())) or "no model"
+            raise Unavailable(
+                f"{', '.join(sorted(rows['dataset'].unique()))}: no {column} values for {models}"
+            )
+        return table
 
     @property
     def scale(self) -> str:
@@ -121,9 +129,12 @@ def count_text(values: Iterable[Any], unit: str) -> str:
     return f"unknown {unit}" if found == fmt.MISSING else f"{found} {unit}"
 
 
-def seeds_text(rows: pd.DataFrame) -> str:
+def seeds_text(rows: pd.DataFrame, column: str = "score") -> str:
     """Seeds behind each plotted point (model, m), '2–5 seeds per point' where points differ: a
-    scale gives more seeds where claims need them, and a title must not lend every point the most."""
+    scale gives more seeds where claims need them, and a title must not lend every point the most. Seeds
+    without a value are not drawn, so not counted."""
+    if column in rows:
+        rows = rows.dropna(subset=[column])
     per_point = rows.groupby(["model", "m"])["seed"].nunique()
     if per_point.empty:
         return "no seeds"
@@ -179,9 +190,15 @@ def spread_text() -> str:
 def band(ax: Axes, stats: pd.DataFrame, color: str, label: str, marker: str = "o", ls: str = "-") -> None:
     """Mean over seeds as a line, its interval over seeds as a shaded band (none where one seed gives
     none), and every seed's own value as a dot: a reader sees how many seeds and how far apart."""
-    m = stats.index.to_numpy()
-    ax.plot(m, stats["mean"], color=color, marker=marker, ms=4, ls=ls, label=label)
-    ax.fill_between(m, stats["low"], stats["high"], color=color, alpha=0.2, lw=0)
+    m = stats.index.to_numpy(dtype=float)
+    low, high = stats["low"].to_numpy(dtype=float), stats["high"].to_numpy(dtype=float)
+    ax.plot(m, stats["mean"].to_numpy(dtype=float), color=color, marker=marker, ms=4, ls=ls, label=label)
+    ax.fill_between(m, low, high, color=color, alpha=0.2, lw=0)
+    finite = ~np.isnan(low) & ~np.isnan(high)
+    # a band is drawn between neighbours: an interval with none beside it (an m run alone) is a bar
+    alone = finite & ~np.r_[False, finite[:-1]] & ~np.r_[finite[1:], False]
+    if alone.any():
+        ax.vlines(m[alone], low[alone], high[alone], color=color, alpha=0.5, lw=4)
     dots = [(x, v) for x, values in zip(m, stats["values"], strict=True) for v in values]
     if dots:
         xs, ys = zip(*dots, strict=True)

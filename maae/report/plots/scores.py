@@ -31,8 +31,11 @@ def run_facts(rows: pd.DataFrame) -> str:
     return f"{count_text(rows['steps'], 'steps')}, {seeds_text(rows)}"
 
 
-def _wae_panel(ax: Axes, results: Results, dataset: str) -> None:
+def _wae_panel(ax: Axes, results: Results, dataset: str) -> list[str]:
+    """The WAE's curve and, where the scale trained it, the WAE-GAN's; what could not be drawn beside it
+    is returned, not drawn over the panel."""
     info = results.dataset(dataset)
+    problems = []
     rows = results.runs_of(dataset, "wae")
     stats = results.per_m(rows)
     band(ax, stats, COLORS["wae"], "WAE")
@@ -41,21 +44,25 @@ def _wae_panel(ax: Axes, results: Results, dataset: str) -> None:
     if info.get("n"):
         ax.axvline(info["n"], color="grey", ls="--", lw=1, label=f"n = {info['n']}")
     if "wae_gan" in info["models"]:  # Tolstikhin et al.'s WAE-GAN, where the scale trained it
-        gan = results.runs_of(dataset, "wae_gan")
-        band(ax, results.per_m(gan), COLORS["wae_gan"], MODEL_LABELS["wae_gan"], marker="D")
+        try:
+            gan = results.per_m(results.runs_of(dataset, "wae_gan"))
+            band(ax, gan, COLORS["wae_gan"], MODEL_LABELS["wae_gan"], marker="D")
+        except Unavailable as err:
+            problems.append(str(err))
     ax.set_xlabel("latent size m")
     ax.set_ylabel(metric_label(rows))
     ax.set_title(f"{dataset}\n{score_text(rows)}\n{run_facts(rows)}", fontsize=9)
     ax.legend(fontsize=8)
+    return problems
 
 
 def fig1(results: Results, datasets: list[str]) -> tuple[Figure, list[str]]:
     """The WAE's score against m, one panel (own axis, own metric) per data set."""
-    fig = new_figure(4.3 * len(datasets), 4.4)
+    fig = new_figure(max(4.3 * len(datasets), 7.5), 4.4)  # one panel still holds the figure's title
     problems = []
     for ax, dataset in zip(fig.subplots(1, len(datasets), squeeze=False)[0], datasets, strict=True):
         try:
-            _wae_panel(ax, results, dataset)
+            problems += _wae_panel(ax, results, dataset)
         except Unavailable as err:
             placeholder_axes(ax, str(err))
             problems.append(str(err))
@@ -82,20 +89,20 @@ def fig4(results: Results, dataset: str) -> tuple[Figure, list[str]]:
     fig = new_figure(7.5, 5.6)
     ax = fig.add_subplot()
     for model, model_rows in rows.items():
-        band(ax, results.per_m(model_rows), COLORS[model], f"{MODEL_LABELS[model]} score")
+        try:
+            band(ax, results.per_m(model_rows), COLORS[model], f"{MODEL_LABELS[model]} score")
+        except Unavailable as err:
+            problems.append(str(err))
     ax.set_xlabel("latent size m")
     ax.set_ylabel(metric_label(both))
 
     right = ax.twinx()
     if "maae" in rows:
-        band(
-            right,
-            results.per_m(rows["maae"], "m_active"),
-            COLORS["m_active"],
-            "MAAE m_A",
-            marker="s",
-            ls="--",
-        )
+        try:
+            m_active = results.per_m(rows["maae"], "m_active")
+            band(right, m_active, COLORS["m_active"], "MAAE m_A", marker="s", ls="--")
+        except Unavailable as err:
+            problems.append(str(err))
     lo, hi = both["m"].min(), both["m"].max()
     right.plot([lo, hi], [lo, hi], color="grey", ls=":", label="m_A = m")
     if info.get("n"):

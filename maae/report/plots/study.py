@@ -3,9 +3,11 @@
 from __future__ import annotations
 
 import math
+from typing import Any
 
 import numpy as np
 import pandas as pd
+from matplotlib import colormaps
 from matplotlib.figure import Figure
 from matplotlib.ticker import MaxNLocator
 
@@ -16,10 +18,19 @@ from maae.studies import positive_number
 N_COLORS = ("tab:blue", "tab:orange", "tab:green", "tab:red", "tab:purple", "tab:brown")
 
 
-def heatmap(cells: pd.DataFrame, title: str) -> Figure:
-    """Rows: settings in the study's order; columns: n. Colour: the share of runs finding n ± 1; each cell
-    also says found/runs, each seed's m_A (how far a miss is, and on which side), the mean Fréchet
-    distance, so a setting that finds n with worse samples shows, and how many masks were still moving."""
+def n_colors(count: int) -> list[Any]:
+    """One colour per n: the six distinct ones, or a longer qualitative map where a study has more n (none
+    may be dropped)."""
+    if count <= len(N_COLORS):
+        return list(N_COLORS[:count])
+    return [colormaps["tab20"](i % 20) for i in range(count)]
+
+
+def heatmap(cells: pd.DataFrame, title: str, within: int) -> Figure:
+    """Rows: settings in the study's order; columns: n. Colour: the share of runs finding n ± ``within``;
+    each cell also says found/runs, each seed's m_A (how far a miss is, and on which side), the mean
+    Fréchet distance, so a setting that finds n with worse samples shows, and how many masks were still
+    moving."""
     settings = list(dict.fromkeys(cells["setting"]))
     ns = sorted(cells["n"].unique())
     share = np.full((len(settings), len(ns)), np.nan)
@@ -45,7 +56,7 @@ def heatmap(cells: pd.DataFrame, title: str) -> Figure:
         range(len(ns)), labels=[f"n = {n} (m = {int(cells[cells['n'] == n]['m'].iloc[0])})" for n in ns]
     )
     ax.set_yticks(range(len(settings)), labels=settings, fontsize=8)
-    fig.colorbar(image, ax=ax, label="share of runs with settled m_A within n ± 1")
+    fig.colorbar(image, ax=ax, label=f"share of runs with settled m_A within n ± {within}")
     ax.set_title(title, fontsize=10)
     return fig
 
@@ -95,7 +106,7 @@ def axes(runs: pd.DataFrame, verdicts: list[dict], within: int, title: str) -> F
         xs, numeric = _position([r["resolved"] for r in values])
         ax.axhspan(-within, within, color="0.92", zorder=0, label=f"n ± {within}")
         ax.axhline(0, color="grey", lw=0.8, zorder=0)
-        for i, (color, n) in enumerate(zip(N_COLORS, ns, strict=False)):
+        for i, (color, n) in enumerate(zip(n_colors(len(ns)), ns, strict=True)):
             at_n = masked[masked["n"] == n]
             centre = (i - (len(ns) - 1) / 2) * (len(seeds) + 1)  # each n's seeds side by side
             means = []

@@ -88,7 +88,7 @@ def fig5(results: Results, dataset: str, ms: list[int], seed: int) -> tuple[Figu
     """Each mu_j of the MAAE run over training, one panel per m."""
     cited = reference.load()["figures"]["fig5"]
     paper = dict(zip(cited["m"], cited["m_active"], strict=True)) if dataset == PAPER_FIG5_DATASET else {}
-    fig = new_figure(4.3 * len(ms), 4.6)
+    fig = new_figure(max(4.3 * len(ms), 7.5), 4.6)  # one panel still holds the figure's title
     problems, steps = [], []
     for ax, m in zip(fig.subplots(1, len(ms), squeeze=False)[0], ms, strict=True):
         try:
