@@ -11,6 +11,7 @@ from __future__ import annotations
 import dataclasses
 import json
 import math
+import re
 import types
 import typing
 from dataclasses import dataclass, field
@@ -305,6 +306,16 @@ def from_dict(values: dict[str, Any]) -> RunConfig:
     return cfg
 
 
+# The data each network is built for: the synthetic MLP's linear decoder for real-valued vectors, the
+# image networks' sigmoid decoders for [0, 1] images of their own shapes (the dense MLPs: any image).
+ARCHITECTURE_DATA = {
+    "synthetic_mlp": ("synthetic",),
+    "conv28": ("mnist", "fashion_mnist"),
+    "cifar_res": ("cifar10",),
+    "celeba_res": ("celeba",),
+}
+
+
 def _check_consistency(cfg: RunConfig) -> None:
     from maae.nets import ARCHITECTURES, MLP_ARCHITECTURES, default_arch  # local: nets import torch
 
@@ -314,6 +325,12 @@ def _check_consistency(cfg: RunConfig) -> None:
     if arch != "auto" and arch not in ARCHITECTURES:
         raise ConfigError(f"model.arch: {arch!r} is not one of auto, {', '.join(sorted(ARCHITECTURES))}")
     arch = default_arch(cfg.data.name) if arch == "auto" else arch
+    fits = ARCHITECTURE_DATA.get(arch, tuple(IMAGE_DATASETS))
+    if cfg.data.name not in fits:
+        raise ConfigError(
+            f"model.arch: {arch} is a network for {', '.join(fits)}, not {cfg.data.name} (its shapes or its "
+            "output range do not fit)"
+        )
     if cfg.model.width is not None and arch not in MLP_ARCHITECTURES:
         raise ConfigError(
             f"model.width: applies to the MLP architectures ({', '.join(MLP_ARCHITECTURES)}), not {arch}"
@@ -344,11 +361,23 @@ def set_dotted(d: dict[str, Any], key: str, value: Any) -> None:
 
 
 def parse_override(text: str) -> tuple[str, Any]:
-    """'model.m=16' -> ('model.m', 16); the value is read as YAML (numbers, true, null, text)."""
+    """'model.m=16' -> ('model.m', 16); the value is read as YAML (numbers, true, null, lists, text), except
+    that a number must look like one: YAML 1.1 reads 010 as 8, 1:30 as 90 and 0x10 as 16, which stay text
+    here (and so fail validation, naming the key), and 1e4 is the number 10000.0 rather than text."""
     if "=" not in text:
         raise ConfigError(f"{text}: expected key=value, e.g. model.m=16")
-    key, raw = text.split("=", 1)
-    return key.strip(), yaml.safe_load(raw) if raw.strip() else ""
+    key, raw = (part.strip() for part in text.split("=", 1))
+    if not raw:
+        return key, ""
+    if re.fullmatch(r"[-+]?\d+", raw):
+        return key, int(raw, 10)
+    if re.fullmatch(r"[-+]?(\d+\.?\d*|\.\d+)([eE][-+]?\d+)?", raw):
+        return key, float(raw)
+    try:
+        value = yaml.safe_load(raw)
+    except yaml.YAMLError as err:
+        raise ConfigError(f"{key}: cannot read {raw!r} as a value ({getattr(err, 'problem', err)})") from None
+    return key, raw if isinstance(value, int | float) and not isinstance(value, bool) else value
 
 
 def load(path: str | Path | None = None, overrides: list[str] | tuple[str, ...] = ()) -> RunConfig:
@@ -358,7 +387,10 @@ def load(path: str | Path | None = None, overrides: list[str] | tuple[str, ...] 
         p = Path(path)
         if not p.is_file():
             raise ConfigError(f"config file {p} does not exist")
-        values = yaml.safe_load(p.read_text()) or {}
+        try:
+            values = yaml.safe_load(p.read_text()) or {}
+        except yaml.YAMLError as err:
+            raise ConfigError(f"config file {p}: not YAML ({getattr(err, 'problem', err)})") from None
         if not isinstance(values, dict):
             raise ConfigError(f"config file {p}: expected a mapping at the top level")
     for text in overrides:

@@ -344,6 +344,9 @@ def train_pack(
     cfgs = [resolve(c) for c in cfgs]
     if len(cfgs) != len(out_dirs) or not cfgs:
         raise ConfigError("train_pack: give one output folder per config, and at least one")
+    folders = [Path(out).expanduser().resolve() for out in out_dirs]
+    if twice := sorted({str(f) for f in folders if folders.count(f) > 1}):
+        raise ConfigError(f"train_pack: {', '.join(twice)} given as the folder of more than one member")
     conflict = pack_conflict(cfgs)
     if conflict:
         raise ConfigError(conflict)

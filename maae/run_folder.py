@@ -127,6 +127,11 @@ class MetricsLog:
             self.file.close()
 
 
+# What runs made before an option existed did, where that is not the option's default today (the defaults
+# that became the authors' on 2026-12-01, 96df84d): a config.json without the key was made that way.
+BEFORE_THE_OPTION = {"model": {"init": "xavier"}, "train": {"rmsprop_init": 0.0}}
+
+
 def folder_conflict(out_dir: str | Path, cfg: RunConfig) -> str | None:
     """Why the run folder's config.json is not the run ``cfg`` describes (every differing key, named), or
     None when it is (or there is no config.json yet). The workflow asks this before planning a run. One
@@ -135,10 +140,11 @@ def folder_conflict(out_dir: str | Path, cfg: RunConfig) -> str | None:
     if not path.exists():
         return None
     mine, theirs = resolve(cfg).to_dict(), json.loads(path.read_text())
-    defaults = RunConfig().to_dict()  # an option added after the run was made: its default, the old way
+    defaults = RunConfig().to_dict()  # an option added after the run was made: what the run did then
     differ = []
     for section in ("data", "model", "train"):
-        ours, old = mine[section], {**defaults[section], **theirs.get(section, {})}
+        ours = mine[section]
+        old = {**defaults[section], **BEFORE_THE_OPTION.get(section, {}), **theirs.get(section, {})}
         for key in sorted((set(ours) | set(old)) - _RESUMABLE_KEYS):
             if ours.get(key) != old.get(key):
                 differ.append(

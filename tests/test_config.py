@@ -179,3 +179,49 @@ def test_resolve_takes_the_model_kinds_defaults(kind: str, expected: dict) -> No
     assert (resolved.model.recon, resolved.model.alpha1) == (
         ("bce_clipped", 1.0) if kind == "maae" else ("l2sq", 0.05)
     )
+
+
+@pytest.mark.parametrize(
+    ("text", "value"),
+    [
+        ("train.seed=010", 10),  # YAML 1.1: 8
+        ("train.steps=1:30", "1:30"),  # YAML 1.1: 90 (base 60); text here, refused by validation
+        ("model.gamma=0x10", "0x10"),  # YAML 1.1: 16
+        ("train.lr_ae=5e-4", 5e-4),
+        ("train.steps=1e4", 10000.0),  # YAML 1.1: the text '1e4'
+        ("train.device=null", None),
+        ("train.tf32=true", True),
+    ],
+)
+def test_a_set_value_is_a_number_only_when_written_as_one(text: str, value: object) -> None:
+    assert parse_override(text)[1] == value
+
+
+def test_unreadable_values_and_files_are_one_line_errors(tmp_path: Path) -> None:
+    with pytest.raises(ConfigError, match=r"model.m: cannot read '\[1' as a value"):
+        load(None, ["model.m=[1"])
+    bad = tmp_path / "bad.yaml"
+    bad.write_text("model: [1\n")
+    with pytest.raises(ConfigError, match="bad.yaml: not YAML"):
+        load(bad)
+
+
+@pytest.mark.parametrize(
+    ("sets", "named"),
+    [
+        (
+            ["model.arch=dense1024"],
+            "dense1024 is a network for mnist, fashion_mnist, cifar10, celeba, not synthetic",
+        ),
+        (["model.arch=conv28"], "conv28 is a network for mnist, fashion_mnist, not synthetic"),
+        (
+            ["data.name=mnist", "model.arch=synthetic_mlp"],
+            "synthetic_mlp is a network for synthetic, not mnist",
+        ),
+    ],
+)
+def test_a_network_for_other_data_is_refused(sets: list[str], named: str) -> None:
+    """These validated before: a sigmoid decoder fitting real-valued data by mse, a traceback at the first
+    forward pass, or a traceback at the first loss."""
+    with pytest.raises(ConfigError, match=named):
+        load(None, sets)

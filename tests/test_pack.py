@@ -226,6 +226,14 @@ def test_a_mixed_pack_goes_on_when_its_only_mask_member_stops(make_cfg, tmp_path
 WAE_DROP = {"model.kind": "wae", "train.lr_drop_step": 3}  # another schedule than the pack's MAAE
 
 
+def test_one_folder_for_two_members_is_refused(make_cfg, tmp_path: Path) -> None:
+    """It trained both into one folder: a second header in metrics.csv and every row twice."""
+    cfgs = [make_cfg(**{"train.seed": 0}), make_cfg(**{"train.seed": 1})]
+    with pytest.raises(ConfigError, match="given as the folder of more than one member"):
+        train_pack(cfgs, [tmp_path / "a", tmp_path / "." / "a"])
+    assert not (tmp_path / "a").exists()
+
+
 CONV = {"model.arch": "conv28", "data.name": "mnist", "model.width": None}
 
 

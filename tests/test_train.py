@@ -365,6 +365,20 @@ def test_a_folder_from_before_an_option_existed_reads_as_its_default(
         train(make_cfg(**{"train.tf32": True}), run)
 
 
+def test_a_folder_from_before_an_option_reads_as_what_it_did_then(tmp_path: Path) -> None:
+    """model.init came with the authors' initialisation as its default (2026-12-01); a dense1024 run made
+    before it has no such key and was initialised the old way, xavier: it is that run, not the authors'."""
+    from maae.run_folder import folder_conflict
+
+    mnist = {"data.name": "mnist", "model.m": 8}
+    written = resolve(RunConfig().replace(**mnist, **{"model.init": "xavier"})).to_dict()
+    del written["model"]["init"]
+    (tmp_path / "config.json").write_text(json.dumps(written))
+    assert folder_conflict(tmp_path, RunConfig().replace(**mnist, **{"model.init": "xavier"})) is None
+    said = folder_conflict(tmp_path, RunConfig().replace(**mnist))
+    assert said is not None and "model.init: " in said and "holds a run with 'xavier'" in said
+
+
 def test_closed_form_penalty_trains_as_autograds(maae_run: Path, make_cfg, tmp_path: Path) -> None:
     """model.gp_gradient: closed_form ends 20 iterations where the double backward does, to rounding."""
     train(make_cfg(**{"model.gp_gradient": "closed_form"}), tmp_path)
