@@ -32,7 +32,7 @@ from maae.report import fmt, stats
 from maae.report.aggregate import capacity as aggregate_capacity
 from maae.report.aggregate import later_looks as aggregate_later_looks
 from maae.report.aggregate import table2_m, unavailable_reason
-from maae.report.stats import Interval, decide, lowest_mean_at, seed_bootstrap, seeds_to_decide, settled
+from maae.report.stats import Interval, decide, lowest_mean_at, seed_bootstrap, seeds_to_decide
 
 STATUSES = ("pass", "fail", "inconclusive", "not_run")
 
@@ -258,11 +258,7 @@ def synthetic_m_active(inp: Inputs) -> list[Part]:
 def _settled_masks(inp: Inputs, runs: pd.DataFrame) -> tuple[pd.DataFrame, pd.DataFrame]:
     """The runs whose m_A stopped moving over the final fraction of training (``statistics:``), and those
     whose mask was still moving (or that have no training log to tell)."""
-    fraction = inp.reference["statistics"]["settled_fraction"]
-    since = runs["m_active_since"] if "m_active_since" in runs else pd.Series(math.nan, index=runs.index)
-    ok = pd.Series(
-        [settled(s, steps, fraction) for s, steps in zip(since, runs["steps"], strict=True)], index=runs.index
-    )
+    ok = stats.settled_runs(runs, inp.reference["statistics"]["settled_fraction"])
     return runs[ok], runs[~ok]
 
 
@@ -387,11 +383,12 @@ def _u_shape_part(inp: Inputs, name: str, target: int, what: str, s: dict[str, A
     best = ms.index(best_m)
     # both ends above the minimum: the per-seed rise from the best m to each end of the grid, over the
     # seeds trained at both
+    end_of = {"left": 0, "right": len(ms) - 1}
     rise_per_seed = {
         key: {seed: float(c[end] - c[best]) for seed, c in per_seed.items() if not np.isnan(c[end] - c[best])}
-        for key, end in (("left", 0), ("right", len(ms) - 1))
+        for key, end in end_of.items()
     }
-    for key, end in (("left", 0), ("right", len(ms) - 1)):
+    for key, end in end_of.items():
         few = _too_few_paired(inp, rise_per_seed[key], f"the rise from m = {best_m} to m = {ms[end]}")
         if few:
             return Part(name, "not_run", few)

@@ -277,6 +277,14 @@ def settled(since: float | None, steps: int, final_fraction: float) -> bool:
     return since <= (1 - final_fraction) * steps
 
 
+def settled_runs(runs: pd.DataFrame, final_fraction: float) -> pd.Series:
+    """``settled`` for every row of a runs table (its m_active_since and steps), as a boolean Series on the
+    table's index; a table without m_active_since has no training log to tell, so none settled."""
+    since = runs["m_active_since"] if "m_active_since" in runs else pd.Series(math.nan, index=runs.index)
+    flags = [settled(s, steps, final_fraction) for s, steps in zip(since, runs["steps"], strict=True)]
+    return pd.Series(flags, index=runs.index, dtype=bool)
+
+
 PROPORTION_METHOD = "Clopper-Pearson exact interval (scipy.stats.binomtest)"
 
 

@@ -2,10 +2,9 @@
 
 Paper numbers come from paper_reference.yaml only. Suite cells are the mean over seeds with its 95%
 bootstrap interval over seeds (maae.report.stats) and the seed count; a cell the suite could not fill says
-why. Every table names, per data
-set, the metric and its backbone, steps, seeds, sample counts and code versions behind its numbers. No
-difference between the suite and the paper is computed: where the metrics differ it would be meaningless,
-and where they agree the sample counts and FID software may not.
+why. Every table names, per data set, the metric and its backbone, steps, seeds, sample counts and code
+versions behind its numbers. No difference between the suite and the paper is computed: where the metrics
+differ it would be meaningless, and where they agree the sample counts and FID software may not.
 
     python -m maae.report.tables table1 --results results/smoke --out results/smoke/tables/table1
 """
@@ -214,9 +213,7 @@ def table1(runs: pd.DataFrame, manifest: dict[str, Any], ref: dict[str, Any], da
 def unsettled_note(rows: pd.DataFrame, ref: dict[str, Any]) -> str:
     """How many of a cell's masks had not settled (statistics.settled_fraction): their m_A is in the mean,
     as it is the run's final one, but the m_A claims leave them out, so the table says so."""
-    fraction = ref["statistics"]["settled_fraction"]
-    since = rows["m_active_since"] if "m_active_since" in rows else pd.Series(float("nan"), index=rows.index)
-    moving = sum(not stats.settled(s, steps, fraction) for s, steps in zip(since, rows["steps"], strict=True))
+    moving = int((~stats.settled_runs(rows, ref["statistics"]["settled_fraction"])).sum())
     return f"; {moving} of {len(rows)} masks not settled" if moving else ""
 
 

@@ -5,7 +5,7 @@ rule verdict_report:
     input:
         manifest=RESULTS / "datasets.json",
         runs=RESULTS / "runs.csv",
-        baselines=[f for files in BASELINE_FILES.values() for f in files if f.suffix != ".html"],
+        baselines=[f for files in BASELINE_FILES.values() for f in files if f.suffix == ".csv"],
     output:
         md=RESULTS / "report" / "verdict.md",
         json=RESULTS / "report" / "verdict.json",
@@ -17,10 +17,9 @@ rule verdict_report:
         **res("light"),
     params:
         results=RESULTS,
-        baselines=lambda w, input: " ".join(shlex.quote(f) for f in input.baselines if f.endswith(".csv")),
     shell:
         "$MAAE_PYTHON -m maae.report.verdict --results {params.results} --out {output.md} --json {output.json} "
-        "--baselines {params.baselines} --strict > {log} 2>&1"
+        "--baselines {input.baselines:q} --strict > {log} 2>&1"
 
 
 rule md_html:
